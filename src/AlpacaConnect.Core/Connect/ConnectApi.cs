@@ -1,0 +1,48 @@
+using AlpacaConnect.Core.Alpaca;
+using AlpacaConnect.Core.Connections;
+using AlpacaConnect.Core.Http;
+using Microsoft.AspNetCore.Http;
+
+namespace AlpacaConnect.Core.Connect;
+
+/// <summary>The Connect flow's HTTP surface, shared by the Functions app and the Server.</summary>
+public sealed class ConnectApi(ConnectFlow flow, ReturnUrlPolicy returnUrls)
+{
+    public sealed record CreateLinkRequest(string UserId, string Env, string ReturnUrl);
+
+    public sealed record CreateLinkResponse(string Url, DateTimeOffset ExpiresAt);
+
+    /// <summary>POST /api/connect-links (key): a single-use, short-lived authorize URL for one user.</summary>
+    public async Task<IResult> CreateLinkAsync(HttpRequest request)
+    {
+        var ct = request.HttpContext.RequestAborted;
+        var (body, error) = await JsonBody.ReadAsync<CreateLinkRequest>(request, ct);
+        if (body is null)
+            return Problems.MalformedBody(error!);
+
+        var errors = new Dictionary<string, string[]>();
+        if (!UserIds.IsValid(body.UserId))
+            errors["user_id"] = [$"Must be {UserIds.Rule}."];
+        if (!AlpacaEnvNames.TryParse(body.Env, out var env))
+            errors["env"] = ["Must be 'paper' or 'live'."];
+        if (!returnUrls.IsAllowed(body.ReturnUrl, out var returnUrl))
+            errors["return_url"] = ["Must be an absolute http(s) URL on one of the allowed return origins (Connect:AllowedReturnOrigins)."];
+        if (errors.Count > 0)
+            return Problems.Validation(errors);
+
+        var (url, expiresAt) = await flow.CreateLinkAsync(new ConnectIntent(body.UserId, env, returnUrl), ct);
+        return JsonBody.Ok(new CreateLinkResponse(url.ToString(), expiresAt), StatusCodes.Status201Created);
+    }
+
+    /// <summary>GET /api/oauth/authorize (anonymous, a browser): redeem the link, go to Alpaca.</summary>
+    public async Task<IResult> AuthorizeAsync(HttpRequest request) =>
+        ToResult(await flow.BeginAsync(request.Query, request.HttpContext.RequestAborted));
+
+    /// <summary>GET /api/oauth/callback (anonymous, a browser coming back from Alpaca).</summary>
+    public async Task<IResult> CallbackAsync(HttpRequest request) =>
+        ToResult(await flow.CompleteAsync(request.Query, request.HttpContext.RequestAborted));
+
+    private static IResult ToResult(BrowserOutcome outcome) => outcome.RedirectTo is { } to
+        ? Results.Redirect(to.ToString())
+        : HtmlPage.Error(outcome.Status, outcome.Title!, outcome.Message!);
+}

@@ -1,0 +1,29 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AlpacaConnect.Core.Connect;
+
+public sealed class ConnectOptions
+{
+    public const string Section = "Connect";
+
+    /// <summary>This app's public origin, e.g. https://myapp.azurewebsites.net. Links and the callback hang off it.</summary>
+    [Required]
+    public Uri? PublicBaseUrl { get; set; }
+
+    /// <summary>The redirect_uri registered with Alpaca. Default: {PublicBaseUrl}/api/oauth/callback.</summary>
+    public Uri? CallbackUrl { get; set; }
+
+    /// <summary>Origins (scheme://host[:port]) users may be sent back to, comma-separated. Nothing else is ever a redirect target.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string AllowedReturnOrigins { get; set; } = "";
+
+    [Range(typeof(TimeSpan), "00:00:30", "01:00:00")]
+    public TimeSpan LinkLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    [Range(typeof(TimeSpan), "00:00:30", "01:00:00")]
+    public TimeSpan StateLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    public Uri EffectiveCallbackUrl => CallbackUrl ?? new Uri(PublicBaseUrl!, "/api/oauth/callback");
+
+    public Uri AuthorizeEndpoint => new(PublicBaseUrl!, "/api/oauth/authorize");
+}

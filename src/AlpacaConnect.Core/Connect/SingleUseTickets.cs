@@ -1,0 +1,89 @@
+using Azure;
+using Azure.Data.Tables;
+using AlpacaConnect.Core.Alpaca;
+
+namespace AlpacaConnect.Core.Connect;
+
+public enum RedeemOutcome
+{
+    Redeemed,
+    Unknown,
+    Expired,
+    AlreadyUsed,
+}
+
+public sealed record Redemption(RedeemOutcome Outcome, ConnectIntent? Intent = null);
+
+/// <summary>
+/// Single-use, expiring tickets bound to a <see cref="ConnectIntent"/>: connect links and OAuth states.
+/// Stored under the SHA-256 of the ticket; redeeming is an ETag-guarded update, so two concurrent
+/// redemptions cannot both succeed.
+/// </summary>
+internal sealed class SingleUseTickets(TableClient table, TimeProvider time)
+{
+    public async Task<(string Ticket, DateTimeOffset ExpiresAt)> IssueAsync(ConnectIntent intent, TimeSpan lifetime, CancellationToken ct)
+    {
+        var ticket = OpaqueTokens.New();
+        var expiresAt = time.GetUtcNow() + lifetime;
+        await table.AddEntityAsync(Entity(OpaqueTokens.Hash(ticket), intent, expiresAt), ct);
+        return (ticket, expiresAt);
+    }
+
+    public async Task<Redemption> RedeemAsync(string? ticket, CancellationToken ct)
+    {
+        if (!OpaqueTokens.LooksValid(ticket))
+            return new Redemption(RedeemOutcome.Unknown);
+        var found = await table.GetEntityIfExistsAsync<TableEntity>(OpaqueTokens.Hash(ticket!), "", cancellationToken: ct);
+        if (!found.HasValue)
+            return new Redemption(RedeemOutcome.Unknown);
+
+        var entity = found.Value!;
+        var intent = Intent(entity);
+        if (entity.GetDateTimeOffset("UsedAt") is not null)
+            return new Redemption(RedeemOutcome.AlreadyUsed, intent);
+        if (entity.GetDateTimeOffset("ExpiresAt") <= time.GetUtcNow())
+            return new Redemption(RedeemOutcome.Expired, intent);
+
+        entity["UsedAt"] = time.GetUtcNow();
+        try
+        {
+            await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Merge, ct);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 412)
+        {
+            return new Redemption(RedeemOutcome.AlreadyUsed, intent);
+        }
+        return new Redemption(RedeemOutcome.Redeemed, intent);
+    }
+
+    /// <summary>Records that a value (a signed link) has been used; false if it already was.</summary>
+    public async Task<bool> ClaimAsync(string value, ConnectIntent intent, DateTimeOffset expiresAt, CancellationToken ct)
+    {
+        var entity = Entity(OpaqueTokens.Hash(value), intent, expiresAt);
+        entity["UsedAt"] = time.GetUtcNow();
+        try
+        {
+            await table.AddEntityAsync(entity, ct);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            return false;
+        }
+    }
+
+    private static TableEntity Entity(string key, ConnectIntent intent, DateTimeOffset expiresAt) => new(key, "")
+    {
+        ["UserId"] = intent.UserId,
+        ["Env"] = intent.Env.ToWire(),
+        ["ReturnUrl"] = intent.ReturnUrl.ToString(),
+        ["ExpiresAt"] = expiresAt,
+    };
+
+    private static ConnectIntent Intent(TableEntity entity)
+    {
+        if (!AlpacaEnvNames.TryParse(entity.GetString("Env"), out var env))
+            throw new InvalidOperationException($"Stored ticket has an unknown env '{entity.GetString("Env")}'.");
+        return new ConnectIntent(entity.GetString("UserId"), env, new Uri(entity.GetString("ReturnUrl")));
+    }
+}

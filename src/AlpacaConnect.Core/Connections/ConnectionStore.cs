@@ -1,0 +1,119 @@
+using Azure;
+using Azure.Data.Tables;
+using AlpacaConnect.Core.Alpaca;
+using AlpacaConnect.Core.Storage;
+
+namespace AlpacaConnect.Core.Connections;
+
+/// <summary>
+/// Connections in Table Storage: partition = app user id, row = env, so one user's connections are
+/// one partition read. The token is stored only encrypted.
+/// </summary>
+public sealed class ConnectionStore(Tables tables, TokenProtector protector, TimeProvider time)
+{
+    private TableClient Table => tables.Get(Tables.Connections);
+
+    /// <summary>Stores (or replaces) the user's connection for an env with a freshly encrypted token.</summary>
+    public async Task<Connection> SaveAsync(string userId, AlpacaEnv env, AlpacaAccount account, string scopes, AccessToken token, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var sealedToken = await protector.ProtectAsync(token, Owner(userId, env), ct);
+        var entity = new ConnectionEntity
+        {
+            PartitionKey = userId,
+            RowKey = env.ToWire(),
+            AccountId = account.Id,
+            AccountNumber = account.AccountNumber,
+            AccountStatus = account.Status,
+            Scopes = scopes,
+            Status = ConnectionStatus.Active,
+            ConnectedAt = now,
+            UpdatedAt = now,
+            TokenCiphertext = sealedToken.Ciphertext,
+            TokenKeyVersion = sealedToken.KeyVersion,
+        };
+        await Table.UpsertEntityAsync(entity, TableUpdateMode.Replace, ct);
+        return entity.ToConnection();
+    }
+
+    public async Task<IReadOnlyList<Connection>> ListAsync(string userId, CancellationToken ct)
+    {
+        var list = new List<Connection>();
+        await foreach (var entity in Table.QueryAsync<ConnectionEntity>(e => e.PartitionKey == userId, cancellationToken: ct))
+            list.Add(entity.ToConnection());
+        return list;
+    }
+
+    public async Task<Connection?> GetAsync(string userId, AlpacaEnv env, CancellationToken ct) =>
+        (await FindAsync(userId, env, ct))?.ToConnection();
+
+    /// <summary>The active connection and its decrypted token, or null when there is none to use.</summary>
+    public async Task<(Connection Connection, AccessToken Token)?> GetActiveWithTokenAsync(string userId, AlpacaEnv env, CancellationToken ct)
+    {
+        var entity = await FindAsync(userId, env, ct);
+        if (entity is null || entity.Status != ConnectionStatus.Active || entity.TokenCiphertext is null || entity.TokenKeyVersion is null)
+            return null;
+        var token = await protector.UnprotectAsync(new ProtectedToken(entity.TokenCiphertext, entity.TokenKeyVersion), Owner(userId, env), ct);
+        return (entity.ToConnection(), token);
+    }
+
+    /// <summary>Removes the token and marks the connection disconnected. False when there was no connection.</summary>
+    public Task<bool> DisconnectAsync(string userId, AlpacaEnv env, CancellationToken ct) =>
+        EndAsync(userId, env, ConnectionStatus.Disconnected, ct);
+
+    /// <summary>Alpaca refused the token (401): keep the record, drop the token, show it as revoked.</summary>
+    public Task<bool> MarkRevokedAsync(string userId, AlpacaEnv env, CancellationToken ct) =>
+        EndAsync(userId, env, ConnectionStatus.Revoked, ct);
+
+    private async Task<bool> EndAsync(string userId, AlpacaEnv env, string status, CancellationToken ct)
+    {
+        var entity = await FindAsync(userId, env, ct);
+        if (entity is null)
+            return false;
+        entity.Status = status;
+        entity.UpdatedAt = time.GetUtcNow();
+        entity.TokenCiphertext = null;
+        entity.TokenKeyVersion = null;
+        try
+        {
+            // Replace (not merge) so the token columns are really removed; the ETag keeps a
+            // reconnect that raced us from being overwritten.
+            await Table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, ct);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 412)
+        {
+            return await EndAsync(userId, env, status, ct);
+        }
+        return true;
+    }
+
+    private async Task<ConnectionEntity?> FindAsync(string userId, AlpacaEnv env, CancellationToken ct)
+    {
+        var response = await Table.GetEntityIfExistsAsync<ConnectionEntity>(userId, env.ToWire(), cancellationToken: ct);
+        return response.HasValue ? response.Value : null;
+    }
+
+    /// <summary>The associated data that binds a ciphertext to its row.</summary>
+    private static string Owner(string userId, AlpacaEnv env) => $"{userId}|{env.ToWire()}";
+}
+
+internal sealed class ConnectionEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = "";
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public string AccountId { get; set; } = "";
+    public string AccountNumber { get; set; } = "";
+    public string AccountStatus { get; set; } = "";
+    public string Scopes { get; set; } = "";
+    public string Status { get; set; } = "";
+    public DateTimeOffset ConnectedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public string? TokenCiphertext { get; set; }
+    public string? TokenKeyVersion { get; set; }
+
+    public Connection ToConnection() =>
+        new(PartitionKey, RowKey, AccountId, AccountNumber, AccountStatus, Scopes, Status, ConnectedAt, UpdatedAt);
+}

@@ -1,0 +1,75 @@
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Azure.Security.KeyVault.Secrets;
+using AlpacaConnect.Core.Alpaca;
+using AlpacaConnect.Core.Connect;
+using AlpacaConnect.Core.Connections;
+using AlpacaConnect.Core.Health;
+using AlpacaConnect.Core.Secrets;
+using AlpacaConnect.Core.Storage;
+using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+
+namespace AlpacaConnect.Core;
+
+public static class CoreServiceCollectionExtensions
+{
+    /// <summary>Everything the hosts need; a host calls this and maps its triggers.</summary>
+    public static IServiceCollection AddAlpacaConnectCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddOptions<AlpacaOptions>().Bind(configuration.GetSection(AlpacaOptions.Section))
+            .PostConfigure(o => o.ApplySandboxDefault())
+            .Validate(o => o.AuthorizeUrl.IsAbsoluteUri && o.TokenUrl.IsAbsoluteUri && o.PaperApiUrl.IsAbsoluteUri && o.LiveApiUrl.IsAbsoluteUri,
+                "Alpaca:AuthorizeUrl, TokenUrl, PaperApiUrl and LiveApiUrl must be absolute URLs.")
+            .ValidateOnStart();
+        services.AddOptions<ConnectOptions>().Bind(configuration.GetSection(ConnectOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(o => o.PublicBaseUrl is null || o.PublicBaseUrl.IsAbsoluteUri, "Connect:PublicBaseUrl must be an absolute URL.")
+            .ValidateOnStart();
+        services.AddOptions<SecretsOptions>().Bind(configuration.GetSection(SecretsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+
+        var vaultUri = configuration.GetSection(SecretsOptions.Section).Get<SecretsOptions>()?.VaultUri;
+        services.AddAzureClients(clients =>
+        {
+            clients.UseCredential(new DefaultAzureCredential());
+            clients.AddClient<TableServiceClient, TableClientOptions>((options, credential, _) => StorageAccount.Tables(configuration, options, credential));
+            if (vaultUri is not null)
+                clients.AddSecretClient(vaultUri);
+        });
+        services.AddSingleton(sp => new SecretStore(
+            vaultUri is null ? null : sp.GetRequiredService<SecretClient>(),
+            configuration, sp.GetRequiredService<IOptions<SecretsOptions>>(), sp.GetRequiredService<TimeProvider>()));
+
+        services.AddSingleton<Tables>();
+        services.AddSingleton<StorageHealth>();
+        services.AddSingleton<TokenProtector>();
+        services.AddSingleton<ConnectionStore>();
+        services.AddSingleton<ReturnUrlPolicy>();
+        services.AddSingleton<ConnectFlow>();
+        services.AddSingleton<ConnectApi>();
+        services.AddSingleton<ConnectionsApi>();
+        services.AddSingleton<HealthApi>();
+
+        // Codes are single-use: the token call is never retried, only bounded in time.
+        services.AddHttpClient<AlpacaOAuthClient>((sp, http) => http.Timeout = sp.GetRequiredService<IOptions<AlpacaOptions>>().Value.Timeout);
+        services.AddHttpClient<AlpacaTradingClient>()
+            .AddStandardResilienceHandler(o =>
+            {
+                // An order placed twice is worse than an order not placed: only safe methods retry here;
+                // order submission has its own exactly-once path.
+                o.Retry.DisableForUnsafeHttpMethods();
+                o.Retry.MaxRetryAttempts = 2;
+            });
+
+        services.AddHostedService<StartupReport>();
+        return services;
+    }
+}

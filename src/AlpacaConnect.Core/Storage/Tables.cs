@@ -1,0 +1,26 @@
+using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
+
+namespace AlpacaConnect.Core.Storage;
+
+/// <summary>The app's tables. Partition keys follow the access path: one user's data in one partition.</summary>
+public sealed class Tables(TableServiceClient service, IOptions<StorageOptions> options)
+{
+    public const string ConnectLinks = "connectlinks";
+    public const string OAuthStates = "oauthstates";
+    public const string Connections = "connections";
+
+    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections];
+
+    private readonly string _prefix = options.Value.Prefix;
+
+    public TableClient Get(string name) => service.GetTableClient(_prefix + name);
+
+    public TableServiceClient Service => service;
+
+    public async Task CreateAllAsync(CancellationToken ct)
+    {
+        foreach (var name in All)
+            await Get(name).CreateIfNotExistsAsync(ct);
+    }
+}

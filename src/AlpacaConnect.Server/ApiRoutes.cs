@@ -1,0 +1,28 @@
+using AlpacaConnect.Core.Connect;
+using AlpacaConnect.Core.Connections;
+using AlpacaConnect.Core.Health;
+using AlpacaConnect.Core.Http;
+
+namespace AlpacaConnect.Server;
+
+/// <summary>The same routes, methods and auth levels as the Functions app (see AlpacaConnect.Functions).</summary>
+internal static class ApiRoutes
+{
+    public static void MapApi(this WebApplication app)
+    {
+        var api = app.MapGroup("/api");
+
+        // Anonymous, like AuthorizationLevel.Anonymous functions: browsers and probes land here.
+        api.MapGet("/health", (HttpRequest r, HealthApi health) => health.CheckAsync(r));
+        api.MapGet("/oauth/authorize", (HttpRequest r, ConnectApi connect) => connect.AuthorizeAsync(r));
+        api.MapGet("/oauth/callback", (HttpRequest r, ConnectApi connect) => connect.CallbackAsync(r));
+
+        // Function-level: the caller's key is checked first.
+        var keyed = api.MapGroup("").AddEndpointFilter<FunctionKeyFilter>();
+        keyed.MapPost("/connect-links", (HttpRequest r, ConnectApi connect) => connect.CreateLinkAsync(r));
+        keyed.MapGet("/connections/{userId}", (HttpRequest r, string userId, ConnectionsApi connections) => connections.ListAsync(r, userId));
+        keyed.MapDelete("/connections/{userId}/{env}", (HttpRequest r, string userId, string env, ConnectionsApi connections) => connections.DisconnectAsync(r, userId, env));
+
+        app.MapFallback(() => Problems.NotFound("No such route. The API lives under /api."));
+    }
+}

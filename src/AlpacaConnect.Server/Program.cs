@@ -1,0 +1,3 @@
+using AlpacaConnect.Server;
+
+await ServerApp.Build(args).RunAsync();

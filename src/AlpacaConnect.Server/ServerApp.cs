@@ -1,0 +1,36 @@
+using AlpacaConnect.Core;
+using AlpacaConnect.Core.Http;
+
+namespace AlpacaConnect.Server;
+
+/// <summary>
+/// The self-hosted app: the Functions app's routes under /api on http://localhost:7071 (the port
+/// `func start` uses), for machines without Azure Functions Core Tools.
+/// </summary>
+public static class ServerApp
+{
+    public const string DefaultUrl = "http://localhost:7071";
+
+    /// <param name="configure">Extra configuration applied last (tests use it to point at their Azurite prefix and Sandbox).</param>
+    /// <param name="overrideServices">Runs after the app's registrations (tests swap the clock or the Key Vault client).</param>
+    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null, Action<IServiceCollection>? overrideServices = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder.Configuration);
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+            builder.WebHost.UseUrls(DefaultUrl);
+
+        builder.Services.AddAlpacaConnectCore(builder.Configuration);
+        builder.Services.AddOptions<FunctionKeyOptions>().Bind(builder.Configuration.GetSection(FunctionKeyOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
+            c.ProblemDetails.Type ??= Problems.TypePrefix + "http-" + c.ProblemDetails.Status);
+        overrideServices?.Invoke(builder.Services);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapApi();
+        return app;
+    }
+}

@@ -1,0 +1,127 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Azure.Data.Tables;
+using AlpacaConnect.Core.Storage;
+using AlpacaConnect.Sandbox;
+using AlpacaConnect.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AlpacaConnect.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The whole system for one test class: the Sandbox and the Server on real loopback ports, storage
+/// in Azurite under a fresh prefix. Nothing is faked except what a test swaps in on purpose.
+/// </summary>
+public sealed class TestSystem : IAsyncDisposable
+{
+    public const string FunctionKey = "test-function-key-0123456789";
+    public const string ClientSecret = "sandbox-client-secret";
+    public const string LinkSigningSecret = "test-link-signing-secret";
+    public const string ReturnOrigin = "https://app.example.com";
+
+    private readonly WebApplication _sandbox;
+    private readonly WebApplication _server;
+
+    public string Prefix { get; }
+    public Uri ServerUrl { get; }
+    public Uri SandboxUrl { get; }
+    public string TokenKey { get; }
+    public CapturedLogs Logs { get; }
+    public IServiceProvider Services => _server.Services;
+
+    /// <summary>Authenticated API client (x-functions-key).</summary>
+    public HttpClient Api { get; }
+
+    /// <summary>A browser: no key, follows no redirects, so each hop can be checked.</summary>
+    public HttpClient Browser { get; }
+
+    private TestSystem(WebApplication sandbox, WebApplication server, string prefix, Uri serverUrl, Uri sandboxUrl, string tokenKey, CapturedLogs logs)
+    {
+        Logs = logs;
+        _sandbox = sandbox;
+        _server = server;
+        Prefix = prefix;
+        ServerUrl = serverUrl;
+        SandboxUrl = sandboxUrl;
+        TokenKey = tokenKey;
+        Api = new HttpClient { BaseAddress = serverUrl };
+        Api.DefaultRequestHeaders.Add("x-functions-key", FunctionKey);
+        Browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });
+    }
+
+    public static async Task<TestSystem> StartAsync(
+        Action<IServiceCollection>? overrideServices = null,
+        IDictionary<string, string?>? settings = null)
+    {
+        var prefix = Azurite.NewPrefix();
+        int serverPort = FreePort.Next(), sandboxPort = FreePort.Next();
+        var serverUrl = new Uri($"http://127.0.0.1:{serverPort}");
+        var sandboxUrl = new Uri($"http://127.0.0.1:{sandboxPort}");
+        var tokenKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+        var sandbox = SandboxApp.Build(["--urls", sandboxUrl.ToString()],
+            o => o.RedirectUris = new Uri(serverUrl, "/api/oauth/callback").ToString());
+        await sandbox.StartAsync();
+
+        var config = new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = Azurite.ConnectionString,
+            ["Storage:Prefix"] = prefix,
+            ["Alpaca:SandboxUrl"] = sandboxUrl.ToString(),
+            ["Connect:PublicBaseUrl"] = serverUrl.ToString(),
+            ["Connect:AllowedReturnOrigins"] = ReturnOrigin,
+            ["Server:FunctionKey"] = FunctionKey,
+            ["Secrets:AlpacaClientSecret"] = ClientSecret,
+            ["Secrets:TokenEncryptionKey"] = tokenKey,
+            ["Secrets:LinkSigningSecret"] = LinkSigningSecret,
+            ["Logging:LogLevel:Default"] = "Information",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            config[key] = value;
+
+        var logs = new CapturedLogs();
+        var server = ServerApp.Build(["--urls", serverUrl.ToString()],
+            c => c.AddInMemoryCollection(config),
+            services =>
+            {
+                services.AddSingleton<ILoggerProvider>(logs);
+                overrideServices?.Invoke(services);
+            });
+        await server.StartAsync();
+        return new TestSystem(sandbox, server, prefix, serverUrl, sandboxUrl, tokenKey, logs);
+    }
+
+    public TableClient Table(string name) => Services.GetRequiredService<Tables>().Get(name);
+
+    public async Task<int> CountRowsAsync(string table)
+    {
+        var count = 0;
+        await foreach (var _ in Table(table).QueryAsync<TableEntity>(select: ["PartitionKey"]))
+            count++;
+        return count;
+    }
+
+    /// <summary>POST /api/connect-links and return the authorize URL it answers.</summary>
+    public async Task<Uri> CreateLinkAsync(string userId, string env = "paper", string returnUrl = ReturnOrigin + "/connected")
+    {
+        var response = await Api.PostAsJsonAsync("/api/connect-links", new { user_id = userId, env, return_url = returnUrl });
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return new Uri(doc.RootElement.GetProperty("url").GetString()!);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Api.Dispose();
+        Browser.Dispose();
+        await _server.StopAsync();
+        await _server.DisposeAsync();
+        await _sandbox.StopAsync();
+        await _sandbox.DisposeAsync();
+        await Azurite.DeletePrefixedTablesAsync(Prefix);
+    }
+}
