@@ -35,6 +35,7 @@ public sealed class ConnectFlowTests(SystemFixture fixture) : IClassFixture<Syst
         var authorize = await S.Browser.GetAsync(link);
         Assert.Equal(HttpStatusCode.Redirect, authorize.StatusCode);
         var consentUrl = authorize.Headers.Location!;
+        Assert.Contains("&scope=account%3Awrite%20trading&", consentUrl.OriginalString, StringComparison.Ordinal);
         Assert.Equal(new Uri(S.SandboxUrl, "/oauth/authorize").GetLeftPart(UriPartial.Path), consentUrl.GetLeftPart(UriPartial.Path));
         var query = QueryHelpers.ParseQuery(consentUrl.Query);
         Assert.Equal("code", query["response_type"]);
@@ -96,14 +97,14 @@ public sealed class ConnectFlowTests(SystemFixture fixture) : IClassFixture<Syst
     [Fact]
     public async Task Deny_returns_to_the_app_with_access_denied_and_stores_nothing()
     {
-        var consentUrl = (await S.Browser.GetAsync(await S.CreateLinkAsync("bob"))).Headers.Location!;
+        var consentUrl = (await S.Browser.GetAsync(await S.CreateLinkAsync("bob", returnUrl: TestSystem.ReturnOrigin + "/connected?next=%2Fa%20b"))).Headers.Location!;
         var denied = await ConsentPage.SubmitAsync(S.Browser, consentUrl, "deny");
         var callbackUrl = denied.Headers.Location!;
         Assert.Equal("access_denied", QueryHelpers.ParseQuery(callbackUrl.Query)["error"]);
 
         var callback = await S.Browser.GetAsync(callbackUrl);
         Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
-        Assert.Equal($"{TestSystem.ReturnOrigin}/connected?alpaca_connect=error&env=paper&reason=access_denied", callback.Headers.Location!.ToString());
+        Assert.Equal($"{TestSystem.ReturnOrigin}/connected?next=%2Fa%20b&alpaca_connect=error&env=paper&reason=access_denied", callback.Headers.Location!.OriginalString);
         Assert.Empty(await ListAsync("bob"));
     }
 

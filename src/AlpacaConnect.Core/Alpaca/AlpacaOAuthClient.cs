@@ -30,7 +30,7 @@ public sealed class AlpacaOAuthClient(HttpClient http, IOptions<AlpacaOptions> o
                 ["code"] = code,
                 ["client_id"] = alpaca.ClientId,
                 ["client_secret"] = clientSecret.Value,
-                ["redirect_uri"] = redirectUri.ToString(),
+                ["redirect_uri"] = redirectUri.AbsoluteUri,
             }),
         };
         var result = await AlpacaHttp.SendAsync<TokenResponse>(http, request, ct);

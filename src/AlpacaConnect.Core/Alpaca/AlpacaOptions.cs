@@ -34,7 +34,7 @@ public sealed class AlpacaOptions
     {
         if (!string.IsNullOrWhiteSpace(ClientId))
             return;
-        var root = SandboxUrl.ToString().TrimEnd('/');
+        var root = SandboxUrl.AbsoluteUri.TrimEnd('/');
         ClientId = SandboxClientId;
         AuthorizeUrl = new Uri($"{root}/oauth/authorize");
         TokenUrl = new Uri($"{root}/oauth/token");

@@ -19,5 +19,5 @@ public sealed class AlpacaTradingClient(HttpClient http, IOptions<AlpacaOptions>
         return await AlpacaHttp.SendAsync<T>(http, request, ct);
     }
 
-    private Uri Url(AlpacaEnv env, string path) => new($"{options.Value.ApiUrl(env).ToString().TrimEnd('/')}/{path}");
+    private Uri Url(AlpacaEnv env, string path) => new($"{options.Value.ApiUrl(env).AbsoluteUri.TrimEnd('/')}/{path}");
 }

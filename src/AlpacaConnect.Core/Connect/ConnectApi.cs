@@ -31,7 +31,7 @@ public sealed class ConnectApi(ConnectFlow flow, ReturnUrlPolicy returnUrls)
             return Problems.Validation(errors);
 
         var (url, expiresAt) = await flow.CreateLinkAsync(new ConnectIntent(body.UserId, env, returnUrl), ct);
-        return JsonBody.Ok(new CreateLinkResponse(url.ToString(), expiresAt), StatusCodes.Status201Created);
+        return JsonBody.Ok(new CreateLinkResponse(url.AbsoluteUri, expiresAt), StatusCodes.Status201Created);
     }
 
     /// <summary>GET /api/oauth/authorize (anonymous, a browser): redeem the link, go to Alpaca.</summary>
@@ -43,6 +43,6 @@ public sealed class ConnectApi(ConnectFlow flow, ReturnUrlPolicy returnUrls)
         ToResult(await flow.CompleteAsync(request.Query, request.HttpContext.RequestAborted));
 
     private static IResult ToResult(BrowserOutcome outcome) => outcome.RedirectTo is { } to
-        ? Results.Redirect(to.ToString())
+        ? Results.Redirect(to.AbsoluteUri)
         : HtmlPage.Error(outcome.Status, outcome.Title!, outcome.Message!);
 }

@@ -61,7 +61,7 @@ public sealed partial class ConnectFlow
     public async Task<(Uri Url, DateTimeOffset ExpiresAt)> CreateLinkAsync(ConnectIntent intent, CancellationToken ct)
     {
         var (ticket, expiresAt) = await _links.IssueAsync(intent, _options.LinkLifetime, ct);
-        var url = new Uri(QueryHelpers.AddQueryString(_options.AuthorizeEndpoint.ToString(), "link", ticket));
+        var url = new Uri(QueryHelpers.AddQueryString(_options.AuthorizeEndpoint.AbsoluteUri, "link", ticket));
         return (url, expiresAt);
     }
 
@@ -75,11 +75,11 @@ public sealed partial class ConnectFlow
             return refusal!;
 
         var (state, _) = await _states.IssueAsync(intent, _options.StateLifetime, ct);
-        var authorize = QueryHelpers.AddQueryString(_alpaca.AuthorizeUrl.ToString(), new Dictionary<string, string?>
+        var authorize = QueryHelpers.AddQueryString(_alpaca.AuthorizeUrl.AbsoluteUri, new Dictionary<string, string?>
         {
             ["response_type"] = "code",
             ["client_id"] = _alpaca.ClientId,
-            ["redirect_uri"] = _options.EffectiveCallbackUrl.ToString(),
+            ["redirect_uri"] = _options.EffectiveCallbackUrl.AbsoluteUri,
             ["state"] = state,
             ["scope"] = _alpaca.Scopes,
             ["env"] = intent.Env.ToWire(),
@@ -197,7 +197,7 @@ public sealed partial class ConnectFlow
         };
         if (reason is not null)
             parameters[ReasonParameter] = reason;
-        return BrowserOutcome.Redirect(new Uri(QueryHelpers.AddQueryString(intent.ReturnUrl.ToString(), parameters)));
+        return BrowserOutcome.Redirect(new Uri(QueryHelpers.AddQueryString(intent.ReturnUrl.AbsoluteUri, parameters)));
     }
 
     [LoggerMessage(LogLevel.Information, "Connect started for user {UserId} on {Env}")]

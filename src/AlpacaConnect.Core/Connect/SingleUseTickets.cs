@@ -76,7 +76,7 @@ internal sealed class SingleUseTickets(TableClient table, TimeProvider time)
     {
         ["UserId"] = intent.UserId,
         ["Env"] = intent.Env.ToWire(),
-        ["ReturnUrl"] = intent.ReturnUrl.ToString(),
+        ["ReturnUrl"] = intent.ReturnUrl.AbsoluteUri,
         ["ExpiresAt"] = expiresAt,
     };
 

@@ -104,6 +104,66 @@ internal sealed class Broker(AssetCatalog assets, MarketPrices prices, MarketClo
         return (order, null);
     }
 
+    /// <summary>
+    /// PATCH /v2/orders/{id}: a new order takes the old one's place (status replaced). It goes through the
+    /// same validation and funds checks as a new order, with the old order's reservation released.
+    /// </summary>
+    public (SimOrder? Order, Refusal? Refusal) Replace(AccountState account, SimOrder old, OrderRequest patch)
+    {
+        if (!OrderStatus.IsWorking(old.Status) || old.FilledQty > 0)
+        {
+            return (null, new Refusal(422, AlpacaError.NotCancelable, $"order is already in \"{old.Status}\" state"));
+        }
+
+        if (old.Type == "market" || old.Notional is not null)
+        {
+            return (null, Refusal.Invalid($"{(old.Notional is not null ? "notional" : "market")} orders cannot be replaced"));
+        }
+
+        if (old.Parent is not null || old.Legs.Count > 0)
+        {
+            return (null, Refusal.Invalid("replacing orders with legs is not supported by the Sandbox"));
+        }
+
+        if (patch.Qty is { } q && q != decimal.Truncate(q))
+        {
+            return (null, Refusal.Invalid("qty must be a whole number"));
+        }
+
+        var request = new OrderRequest
+        {
+            Symbol = old.Asset.Symbol,
+            Side = old.Side,
+            Type = old.Type,
+            TimeInForce = patch.TimeInForce ?? old.TimeInForce,
+            Qty = patch.Qty ?? old.Qty,
+            LimitPrice = patch.LimitPrice ?? old.LimitPrice,
+            StopPrice = old.Type is "stop" or "stop_limit" ? patch.StopPrice ?? old.StopPrice : null,
+            TrailPrice = old.TrailPrice is not null ? patch.Trail ?? old.TrailPrice : null,
+            TrailPercent = old.TrailPercent is not null ? patch.Trail ?? old.TrailPercent : null,
+            ExtendedHours = old.ExtendedHours,
+            ClientOrderId = patch.ClientOrderId,
+            OrderClass = old.OrderClass,
+            PositionIntent = old.PositionIntent,
+        };
+
+        var previous = old.Status;
+        old.Status = OrderStatus.Replaced; // release its shares / buying power while the new order is checked
+        var (order, refusal) = Place(account, request);
+        if (refusal is not null)
+        {
+            old.Status = previous;
+            return (null, refusal);
+        }
+
+        var now = time.GetUtcNow();
+        old.ReplacedAt = now;
+        old.ReplacedBy = order!.Id;
+        old.UpdatedAt = now;
+        order.Replaces = old.Id;
+        return (order, null);
+    }
+
     public Refusal? Cancel(SimOrder order)
     {
         if (!order.IsOpen)

@@ -26,6 +26,9 @@ internal sealed record OrderRequest
 
     public decimal? TrailPercent { get; init; }
 
+    /// <summary>PATCH only: the new trail_price or trail_percent, whichever the order uses.</summary>
+    public decimal? Trail { get; init; }
+
     public bool ExtendedHours { get; init; }
 
     public string? ClientOrderId { get; init; }
@@ -66,6 +69,7 @@ internal sealed record OrderRequest
                 StopPrice = Number(body, "stop_price"),
                 TrailPrice = Number(body, "trail_price"),
                 TrailPercent = Number(body, "trail_percent"),
+                Trail = Number(body, "trail"),
                 ExtendedHours = Flag(body, "extended_hours"),
                 ClientOrderId = Text(body, "client_order_id"),
                 OrderClass = Text(body, "order_class"),

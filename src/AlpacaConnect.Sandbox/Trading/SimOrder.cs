@@ -9,6 +9,7 @@ internal static class OrderStatus
     public const string Expired = "expired";
     public const string Accepted = "accepted";
     public const string Held = "held";
+    public const string Replaced = "replaced";
 
     /// <summary>Still alive (Alpaca's status=open), including bracket legs waiting for their entry.</summary>
     public static bool IsOpen(string status) => status is New or PartiallyFilled or Accepted or Held;
@@ -65,6 +66,12 @@ internal sealed class SimOrder
     public DateTimeOffset? CanceledAt { get; set; }
 
     public DateTimeOffset? ExpiredAt { get; set; }
+
+    public DateTimeOffset? ReplacedAt { get; set; }
+
+    public Guid? ReplacedBy { get; set; }
+
+    public Guid? Replaces { get; set; }
 
     public decimal FilledQty { get; set; }
 

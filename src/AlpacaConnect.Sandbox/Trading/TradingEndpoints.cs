@@ -26,12 +26,16 @@ internal static class TradingEndpoints
             v2.MapGet("/orders:by_client_order_id", GetOrderByClientId);
             v2.MapGet("/orders/{order_id}", GetOrder);
             v2.MapDelete("/orders/{order_id}", CancelOrder);
+            v2.MapPatch("/orders/{order_id}", ReplaceOrder);
             v2.MapGet("/positions", ListPositions);
             v2.MapDelete("/positions", CloseAllPositions);
             v2.MapGet("/positions/{symbol_or_asset_id}", GetPosition);
             v2.MapDelete("/positions/{symbol_or_asset_id}", ClosePosition);
             v2.MapGet("/account/activities", (HttpContext http) => Activities(http, http.Request.Query["activity_types"].ToString()));
             v2.MapGet("/account/activities/{activity_type}", (HttpContext http, string activity_type) => Activities(http, activity_type));
+
+            // Anything else Alpaca has (watchlists, calendar, options...) is not simulated; say so in Alpaca's error shape.
+            v2.MapFallback("{**path}", () => AlpacaError.Missing("endpoint not found (not simulated by the Sandbox)"));
         }
     }
 
@@ -244,6 +248,43 @@ internal static class TradingEndpoints
             }
 
             return broker.Cancel(order) is { } refusal ? refusal.ToResult() : Results.NoContent();
+        }
+    }
+
+    private static async Task<IResult> ReplaceOrder(HttpContext http, string order_id, Broker broker)
+    {
+        var caller = http.Caller();
+        if (!caller.Grant.HasScope("trading"))
+        {
+            return AlpacaError.WrongScope();
+        }
+
+        OrderRequest? patch;
+        string? error;
+        try
+        {
+            using var body = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
+            patch = OrderRequest.Parse(body.RootElement, out error);
+        }
+        catch (JsonException)
+        {
+            return AlpacaError.BadRequest("request body format is invalid");
+        }
+
+        if (patch is null)
+        {
+            return error == "request body format is invalid" ? AlpacaError.BadRequest(error) : AlpacaError.Invalid(error!);
+        }
+
+        lock (caller.Account.Gate)
+        {
+            if (!Guid.TryParse(order_id, out var id) || !caller.Account.ById.TryGetValue(id, out var old))
+            {
+                return AlpacaError.Missing("order not found");
+            }
+
+            var (order, refusal) = broker.Replace(caller.Account, old, patch);
+            return refusal?.ToResult() ?? Results.Json(OrderView.From(order!, withLegs: true));
         }
     }
 

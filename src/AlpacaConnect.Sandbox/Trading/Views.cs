@@ -17,7 +17,7 @@ internal sealed record OrderView(
     public static OrderView From(SimOrder o, bool withLegs) => new(
         o.Id.ToString(), o.ClientOrderId, Wire.Ts(o.CreatedAt), Wire.Ts(o.UpdatedAt), Wire.Ts(o.CreatedAt),
         Wire.Ts(o.FilledAt), Wire.Ts(o.ExpiredAt), Wire.Ts(o.CanceledAt), null,
-        null, null, null,
+        Wire.Ts(o.ReplacedAt), o.ReplacedBy?.ToString(), o.Replaces?.ToString(),
         o.Asset.Id.ToString(), o.Asset.Symbol, "us_equity", Wire.Num(o.Notional), Wire.Num(o.Qty), Wire.Num(o.FilledQty),
         o.FilledAvgPrice is { } avg ? Wire.Num(Math.Round(avg, 4)) : null,
         o.OrderClass, o.Type, o.Type, o.Side, o.PositionIntent, o.TimeInForce,
