@@ -2,12 +2,15 @@ using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Security.KeyVault.Secrets;
+using Azure.Storage.Queues;
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Connect;
 using AlpacaConnect.Core.Connections;
 using AlpacaConnect.Core.Health;
 using AlpacaConnect.Core.Secrets;
 using AlpacaConnect.Core.Storage;
+using AlpacaConnect.Core.Trading;
+using NCrontab;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -34,6 +37,10 @@ public static class CoreServiceCollectionExtensions
             .Validate(o => o.PublicBaseUrl is null || o.PublicBaseUrl.IsAbsoluteUri, "Connect:PublicBaseUrl must be an absolute URL.")
             .ValidateOnStart();
         services.AddOptions<SecretsOptions>().Bind(configuration.GetSection(SecretsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TradingOptions>().Bind(configuration.GetSection(TradingOptions.Section)).ValidateDataAnnotations()
+            .Validate(o => CrontabSchedule.TryParse(o.StatusSyncSchedule, new CrontabSchedule.ParseOptions { IncludingSeconds = true }) is not null,
+                "Trading:StatusSyncSchedule must be an NCRONTAB expression with seconds, e.g. '0 */1 * * * *'.")
+            .ValidateOnStart();
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
 
         var vaultUri = configuration.GetSection(SecretsOptions.Section).Get<SecretsOptions>()?.VaultUri;
@@ -41,6 +48,7 @@ public static class CoreServiceCollectionExtensions
         {
             clients.UseCredential(new DefaultAzureCredential());
             clients.AddClient<TableServiceClient, TableClientOptions>((options, credential, _) => StorageAccount.Tables(configuration, options, credential));
+            clients.AddClient<QueueServiceClient, QueueClientOptions>((options, credential, _) => StorageAccount.Queues(configuration, options, credential));
             if (vaultUri is not null)
                 clients.AddSecretClient(vaultUri);
         });
@@ -49,6 +57,7 @@ public static class CoreServiceCollectionExtensions
             configuration, sp.GetRequiredService<IOptions<SecretsOptions>>(), sp.GetRequiredService<TimeProvider>()));
 
         services.AddSingleton<Tables>();
+        services.AddSingleton<Queues>();
         services.AddSingleton<StorageHealth>();
         services.AddSingleton<TokenProtector>();
         services.AddSingleton<ConnectionStore>();
@@ -57,14 +66,29 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ConnectApi>();
         services.AddSingleton<ConnectionsApi>();
         services.AddSingleton<HealthApi>();
+        services.AddSingleton<ConnectionTokens>();
+        services.AddSingleton<TradeStore>();
+        services.AddSingleton<TradeQueue>();
+        services.AddSingleton<TradeExecutor>();
+        services.AddSingleton<TradeStatusSync>();
+        services.AddSingleton<TradesApi>();
+        services.AddSingleton<BrokerageReadsApi>();
 
         // Codes are single-use: the token call is never retried, only bounded in time.
         services.AddHttpClient<AlpacaOAuthClient>((sp, http) => http.Timeout = sp.GetRequiredService<IOptions<AlpacaOptions>>().Value.Timeout);
         services.AddHttpClient<AlpacaTradingClient>()
-            .AddStandardResilienceHandler(o =>
+            .AddStandardResilienceHandler()
+            .Configure((o, sp) =>
             {
+                var alpaca = sp.GetRequiredService<IOptions<AlpacaOptions>>().Value;
+                o.AttemptTimeout.Timeout = alpaca.Timeout;
+                o.TotalRequestTimeout.Timeout = alpaca.Timeout * 4;
+                o.CircuitBreaker.SamplingDuration = alpaca.Timeout * 3;
+                // Alpaca limits each account separately; one user's 429s or a flaky moment must not
+                // break the circuit for every other user, so the breaker never opens.
+                o.CircuitBreaker.ShouldHandle = _ => ValueTask.FromResult(false);
                 // An order placed twice is worse than an order not placed: only safe methods retry here;
-                // order submission has its own exactly-once path.
+                // order submission has its own exactly-once path (Trading/TradeExecutor).
                 o.Retry.DisableForUnsafeHttpMethods();
                 o.Retry.MaxRetryAttempts = 2;
             });

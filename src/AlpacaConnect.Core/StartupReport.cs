@@ -7,8 +7,8 @@ using Microsoft.Extensions.Options;
 
 namespace AlpacaConnect.Core;
 
-/// <summary>At start: say where secrets and Alpaca come from, and make sure the tables exist.</summary>
-internal sealed partial class StartupReport(SecretStore secrets, IOptions<AlpacaOptions> alpaca, Tables tables, ILogger<StartupReport> logger) : IHostedService
+/// <summary>At start: say where secrets and Alpaca come from, and make sure the tables and queues exist.</summary>
+internal sealed partial class StartupReport(SecretStore secrets, IOptions<AlpacaOptions> alpaca, Tables tables, Queues queues, ILogger<StartupReport> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -17,6 +17,7 @@ internal sealed partial class StartupReport(SecretStore secrets, IOptions<Alpaca
         if (alpaca.Value.UsesSandbox)
             LogSandbox(alpaca.Value.SandboxUrl);
         await tables.CreateAllAsync(cancellationToken);
+        await queues.CreateAllAsync(cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

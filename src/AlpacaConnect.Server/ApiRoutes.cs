@@ -2,6 +2,7 @@ using AlpacaConnect.Core.Connect;
 using AlpacaConnect.Core.Connections;
 using AlpacaConnect.Core.Health;
 using AlpacaConnect.Core.Http;
+using AlpacaConnect.Core.Trading;
 
 namespace AlpacaConnect.Server;
 
@@ -22,6 +23,13 @@ internal static class ApiRoutes
         keyed.MapPost("/connect-links", (HttpRequest r, ConnectApi connect) => connect.CreateLinkAsync(r));
         keyed.MapGet("/connections/{userId}", (HttpRequest r, string userId, ConnectionsApi connections) => connections.ListAsync(r, userId));
         keyed.MapDelete("/connections/{userId}/{env}", (HttpRequest r, string userId, string env, ConnectionsApi connections) => connections.DisconnectAsync(r, userId, env));
+        keyed.MapGet("/connections/{userId}/{env}/account", (HttpRequest r, string userId, string env, BrokerageReadsApi reads) => reads.AccountAsync(r, userId, env));
+        keyed.MapGet("/connections/{userId}/{env}/positions", (HttpRequest r, string userId, string env, BrokerageReadsApi reads) => reads.PositionsAsync(r, userId, env));
+        keyed.MapGet("/connections/{userId}/{env}/orders", (HttpRequest r, string userId, string env, BrokerageReadsApi reads) => reads.OrdersAsync(r, userId, env));
+
+        keyed.MapPost("/trades", (HttpRequest r, TradesApi trades) => trades.AcceptAsync(r));
+        keyed.MapGet("/trades/{id}", (HttpRequest r, string id, TradesApi trades) => trades.GetAsync(r, id));
+        keyed.MapDelete("/trades/{id}", (HttpRequest r, string id, TradesApi trades) => trades.CancelAsync(r, id));
 
         app.MapFallback(() => Problems.NotFound("No such route. The API lives under /api."));
     }

@@ -1,5 +1,6 @@
 using AlpacaConnect.Core;
 using AlpacaConnect.Core.Http;
+using AlpacaConnect.Server.Background;
 
 namespace AlpacaConnect.Server;
 
@@ -21,6 +22,7 @@ public static class ServerApp
             builder.WebHost.UseUrls(DefaultUrl);
 
         builder.Services.AddAlpacaConnectCore(builder.Configuration);
+        builder.Services.AddBackgroundWork();
         builder.Services.AddOptions<FunctionKeyOptions>().Bind(builder.Configuration.GetSection(FunctionKeyOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>

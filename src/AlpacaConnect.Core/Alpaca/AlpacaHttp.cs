@@ -27,6 +27,10 @@ internal static class AlpacaHttp
         {
             return AlpacaResult<T>.Fail(new AlpacaError(AlpacaErrorKind.Timeout, 0, null, "Alpaca did not answer in time."));
         }
+        catch (Polly.CircuitBreaker.BrokenCircuitException)
+        {
+            return AlpacaResult<T>.Fail(new AlpacaError(AlpacaErrorKind.Unreachable, 0, null, "Calls to Alpaca are paused after repeated failures."));
+        }
         catch (HttpRequestException ex)
         {
             return AlpacaResult<T>.Fail(new AlpacaError(AlpacaErrorKind.Unreachable, 0, null, $"Alpaca could not be reached: {ex.HttpRequestError}."));

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 namespace AlpacaConnect.Core.Connections;
 
 /// <summary>The connections' HTTP surface: list a user's connections, disconnect one.</summary>
-public sealed class ConnectionsApi(ConnectionStore store)
+public sealed class ConnectionsApi(ConnectionStore store, ConnectionTokens tokens)
 {
     public sealed record ConnectionList(string UserId, IReadOnlyList<Connection> Connections);
 
@@ -29,6 +29,7 @@ public sealed class ConnectionsApi(ConnectionStore store)
         if (errors.Count > 0)
             return Problems.Validation(errors);
 
+        tokens.Forget(userId, alpacaEnv);
         return await store.DisconnectAsync(userId, alpacaEnv, request.HttpContext.RequestAborted)
             ? Results.NoContent()
             : Problems.NotFound($"User '{userId}' has no {env} connection.");

@@ -1,5 +1,6 @@
 using Azure.Core;
 using Azure.Data.Tables;
+using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 
 namespace AlpacaConnect.Core.Storage;
@@ -12,14 +13,22 @@ internal static class StorageAccount
 {
     public const string Setting = "AzureWebJobsStorage";
 
-    public static TableServiceClient Tables(IConfiguration configuration, TableClientOptions options, TokenCredential credential)
+    public static TableServiceClient Tables(IConfiguration configuration, TableClientOptions options, TokenCredential credential) =>
+        configuration[Setting] is { Length: > 0 } connectionString
+            ? new TableServiceClient(connectionString, options)
+            : new TableServiceClient(ServiceUri(configuration, "table"), credential, options);
+
+    public static QueueServiceClient Queues(IConfiguration configuration, QueueClientOptions options, TokenCredential credential)
     {
-        var connectionString = configuration[Setting];
-        if (!string.IsNullOrEmpty(connectionString))
-            return new TableServiceClient(connectionString, options);
-        var uri = configuration[$"{Setting}:tableServiceUri"]
-            ?? (configuration[$"{Setting}:accountName"] is { Length: > 0 } account ? $"https://{account}.table.core.windows.net" : null)
-            ?? throw new InvalidOperationException($"Set {Setting} (a connection string) or {Setting}__tableServiceUri (managed identity).");
-        return new TableServiceClient(new Uri(uri), credential, options);
+        // The Functions queue trigger reads base64; every message we write must be base64 too.
+        options.MessageEncoding = QueueMessageEncoding.Base64;
+        return configuration[Setting] is { Length: > 0 } connectionString
+            ? new QueueServiceClient(connectionString, options)
+            : new QueueServiceClient(ServiceUri(configuration, "queue"), credential, options);
     }
+
+    private static Uri ServiceUri(IConfiguration configuration, string service) => new(
+        configuration[$"{Setting}:{service}ServiceUri"]
+        ?? (configuration[$"{Setting}:accountName"] is { Length: > 0 } account ? $"https://{account}.{service}.core.windows.net" : null)
+        ?? throw new InvalidOperationException($"Set {Setting} (a connection string) or {Setting}__{service}ServiceUri (managed identity)."));
 }

@@ -9,8 +9,9 @@ public sealed class Tables(TableServiceClient service, IOptions<StorageOptions> 
     public const string ConnectLinks = "connectlinks";
     public const string OAuthStates = "oauthstates";
     public const string Connections = "connections";
+    public const string Trades = "trades";
 
-    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections];
+    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, Trades];
 
     private readonly string _prefix = options.Value.Prefix;
 

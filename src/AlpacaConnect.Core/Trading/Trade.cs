@@ -1,0 +1,84 @@
+using AlpacaConnect.Core.Alpaca;
+
+namespace AlpacaConnect.Core.Trading;
+
+/// <summary>Our statuses: Alpaca's many order statuses folded into what a caller acts on.</summary>
+public static class TradeStatus
+{
+    /// <summary>Recorded and queued; not yet at Alpaca (or not yet confirmed there).</summary>
+    public const string Accepted = "accepted";
+    /// <summary>Alpaca has the order and it is working.</summary>
+    public const string Submitted = "submitted";
+    public const string PartiallyFilled = "partially_filled";
+    public const string Filled = "filled";
+    public const string Canceled = "canceled";
+    public const string Expired = "expired";
+    /// <summary>Alpaca refused the order (403/422), with its reason.</summary>
+    public const string Rejected = "rejected";
+    /// <summary>We could not get an answer we trust (revoked token, retries exhausted, poison).</summary>
+    public const string Failed = "failed";
+
+    public static bool IsOpen(string status) => status is Accepted or Submitted or PartiallyFilled;
+
+    /// <summary>Where an Alpaca order status leaves the trade.</summary>
+    public static string FromAlpaca(AlpacaOrder order) => order.Status switch
+    {
+        "filled" => Filled,
+        "canceled" => Canceled,
+        "replaced" => Canceled,
+        "expired" => Expired,
+        "rejected" => Rejected,
+        "partially_filled" => PartiallyFilled,
+        _ when decimal.TryParse(order.FilledQty, System.Globalization.CultureInfo.InvariantCulture, out var filled) && filled > 0 => PartiallyFilled,
+        _ => Submitted,
+    };
+}
+
+public sealed record TradeEvent(string Status, DateTimeOffset At, string? Detail = null);
+
+/// <summary>A trade as GET /api/trades/{id} shows it.</summary>
+public sealed record Trade
+{
+    public required string Id { get; init; }
+    public required string UserId { get; init; }
+    public required string Env { get; init; }
+    public required string Status { get; init; }
+    public required TradeOrder Order { get; init; }
+    public required string ClientOrderId { get; init; }
+    public string? AlpacaOrderId { get; init; }
+    public string? AlpacaStatus { get; init; }
+    public string? FilledQty { get; init; }
+    public string? FilledAvgPrice { get; init; }
+    public DateTimeOffset? FilledAt { get; init; }
+    public string? Reason { get; init; }
+    public bool CancelRequested { get; init; }
+    public required IReadOnlyList<TradeEvent> History { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+}
+
+/// <summary>
+/// Trade ids locate their row: "{userId}~{guid}", partition = user id, row = guid. client_order_id
+/// is derived from the guid, so every retry of one trade carries the same one.
+/// </summary>
+public static class TradeIds
+{
+    public const char Separator = '~';
+
+    public static string NewRowKey() => Guid.CreateVersion7().ToString("N");
+
+    public static string Compose(string userId, string rowKey) => $"{userId}{Separator}{rowKey}";
+
+    public static string ClientOrderId(string rowKey) => "acf-" + rowKey;
+
+    public static bool TryParse(string? tradeId, out string userId, out string rowKey)
+    {
+        userId = rowKey = "";
+        var at = tradeId?.LastIndexOf(Separator) ?? -1;
+        if (at <= 0)
+            return false;
+        userId = tradeId![..at];
+        rowKey = tradeId[(at + 1)..];
+        return Connections.UserIds.IsValid(userId) && rowKey.Length == 32 && rowKey.All(char.IsAsciiHexDigitLower);
+    }
+}

@@ -1,0 +1,56 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AlpacaConnect.Core.Alpaca;
+using AlpacaConnect.Core.Http;
+
+namespace AlpacaConnect.Core.Trading;
+
+/// <summary>
+/// The queue message that submits one trade. It carries everything the trade row held when it was
+/// accepted, plus that row's ETag, so the executor submits without reading storage first (round
+/// trips are the budget) and still learns, from a failed ETag match, that something (a cancel)
+/// changed the trade meanwhile.
+/// </summary>
+public sealed record TradeExecution
+{
+    public int V { get; init; } = 1;
+    public required string TradeId { get; init; }
+    public required string Env { get; init; }
+    public required TradeOrder Order { get; init; }
+    public required DateTimeOffset AcceptedAt { get; init; }
+    public required string ETag { get; init; }
+
+    /// <summary>Transient failures so far; 0 for the first try. Above 0 the order may exist: look before sending.</summary>
+    public int Attempt { get; init; }
+
+    [JsonIgnore] public string UserId => TradeId[..TradeId.LastIndexOf(TradeIds.Separator)];
+    [JsonIgnore] public string RowKey => TradeId[(TradeId.LastIndexOf(TradeIds.Separator) + 1)..];
+    [JsonIgnore] public AlpacaEnv AlpacaEnv => Env == "live" ? AlpacaEnv.Live : AlpacaEnv.Paper;
+
+    public static TradeExecution For(TradeEntity trade) => new()
+    {
+        TradeId = trade.TradeId,
+        Env = trade.Env,
+        Order = trade.Order,
+        AcceptedAt = trade.CreatedAt,
+        ETag = trade.ETag.ToString(),
+    };
+
+    public string Serialize() => JsonSerializer.Serialize(this, Options);
+
+    public static TradeExecution? Deserialize(string json)
+    {
+        try
+        {
+            var message = JsonSerializer.Deserialize<TradeExecution>(json, Options);
+            return message is { V: 1 } && TradeIds.TryParse(message.TradeId, out _, out _) ? message : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    // Like the API's JSON, but a newer message version with extra fields is tolerated rather than fatal.
+    private static readonly JsonSerializerOptions Options = new(JsonBody.Options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip };
+}

@@ -1,0 +1,243 @@
+using AlpacaConnect.Core.Alpaca;
+using AlpacaConnect.Core.Connections;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AlpacaConnect.Core.Trading;
+
+/// <summary>A message that cannot be a trade execution: it goes to the poison queue, where it stays visible.</summary>
+public sealed class UnreadableTradeMessageException() : Exception("The queue message is not a trade execution (v1).");
+
+/// <summary>
+/// Submits a queued trade to Alpaca exactly once. client_order_id is derived from the trade id and
+/// Alpaca refuses a reused one, so: on any redelivery or retry, look the order up before sending;
+/// a "client_order_id must be unique" answer means it is already there. Rate limits and transient
+/// failures re-queue the message with a delay; refusals end the trade.
+/// Both hosts call this: the Functions queue trigger and the Server's queue runner.
+/// </summary>
+public sealed partial class TradeExecutor(
+    TradeStore store,
+    TradeQueue queue,
+    ConnectionTokens tokens,
+    AlpacaTradingClient alpaca,
+    IOptions<TradingOptions> options,
+    TimeProvider time,
+    ILogger<TradeExecutor> logger)
+{
+    private readonly TradingOptions _options = options.Value;
+
+    /// <param name="dequeueCount">Deliveries of this message so far (1 on the first).</param>
+    public async Task ExecuteAsync(string messageText, long dequeueCount, CancellationToken ct)
+    {
+        var message = TradeExecution.Deserialize(messageText) ?? throw new UnreadableTradeMessageException();
+        var (userId, env) = (message.UserId, message.AlpacaEnv);
+
+        var connection = await tokens.GetAsync(userId, env, ct);
+        if (connection is null)
+        {
+            await FinishAsync(message, TradeStatus.Failed, "The connection is not active (disconnected or revoked) so the order was not sent.", ct);
+            return;
+        }
+        var token = connection.Value.Token;
+        var clientOrderId = TradeIds.ClientOrderId(message.RowKey);
+        var pastDeadline = time.GetUtcNow() - message.AcceptedAt > _options.SubmitDeadline;
+
+        // A retry, a redelivery or a late message: the order may already be at Alpaca.
+        if (message.Attempt > 0 || dequeueCount > 1 || pastDeadline)
+        {
+            var existing = await alpaca.GetOrderByClientOrderIdAsync(env, token, clientOrderId, ct);
+            if (existing.IsSuccess)
+            {
+                await RecordOrderAsync(message, existing.Value!, ct);
+                return;
+            }
+            if (existing.Error!.Kind != AlpacaErrorKind.NotFound)
+            {
+                await HandleErrorAsync(message, userId, env, existing.Error, ct);
+                return;
+            }
+            if (pastDeadline)
+            {
+                await FinishAsync(message, TradeStatus.Failed, $"Not submitted within {_options.SubmitDeadline.TotalMinutes:0} minutes of acceptance; no order exists at Alpaca and a stale order is never sent.", ct);
+                return;
+            }
+        }
+
+        var placed = await alpaca.CreateOrderAsync(env, token, message.Order.ToAlpaca(clientOrderId), ct);
+        if (placed.IsSuccess)
+        {
+            await RecordOrderAsync(message, placed.Value!, ct);
+            return;
+        }
+        if (IsDuplicateClientOrderId(placed.Error!))
+        {
+            LogAlreadySubmitted(message.TradeId);
+            var existing = await alpaca.GetOrderByClientOrderIdAsync(env, token, clientOrderId, ct);
+            if (existing.IsSuccess)
+            {
+                await RecordOrderAsync(message, existing.Value!, ct);
+                return;
+            }
+            await HandleErrorAsync(message, userId, env, existing.Error!, ct);
+            return;
+        }
+        await HandleErrorAsync(message, userId, env, placed.Error!, ct);
+    }
+
+    /// <summary>
+    /// A message the queue gave up on (poison). Settle its trade from Alpaca's side so it never sits
+    /// silently pending: the order exists -> record it; it does not -> failed, with the reason.
+    /// </summary>
+    public async Task SettlePoisonAsync(string messageText, CancellationToken ct)
+    {
+        var message = TradeExecution.Deserialize(messageText);
+        if (message is null)
+        {
+            LogUnreadablePoison();
+            return;
+        }
+        var (env, rowKey) = (message.AlpacaEnv, message.RowKey);
+        var connection = await tokens.GetAsync(message.UserId, env, ct);
+        if (connection is not null)
+        {
+            var existing = await alpaca.GetOrderByClientOrderIdAsync(env, connection.Value.Token, TradeIds.ClientOrderId(rowKey), ct);
+            if (existing.IsSuccess)
+            {
+                await RecordOrderAsync(message, existing.Value!, ct);
+                return;
+            }
+        }
+        await FinishAsync(message, TradeStatus.Failed, $"Execution failed repeatedly and the message moved to the poison queue after {_options.MaxDequeueCount} deliveries.", ct);
+    }
+
+    private async Task HandleErrorAsync(TradeExecution message, string userId, AlpacaEnv env, AlpacaError error, CancellationToken ct)
+    {
+        switch (error.Kind)
+        {
+            case AlpacaErrorKind.Unauthorized:
+                await tokens.RevokeAsync(userId, env, ct);
+                await FinishAsync(message, TradeStatus.Failed, $"Alpaca refused the user's token ({Describe(error)}); the connection is marked revoked.", ct);
+                return;
+
+            case AlpacaErrorKind.Forbidden or AlpacaErrorKind.Invalid or AlpacaErrorKind.NotFound:
+                await FinishAsync(message, TradeStatus.Rejected, Describe(error), ct);
+                return;
+
+            case AlpacaErrorKind.RateLimited:
+                // Wait for the window to reset; not a failure, so the attempt count stays.
+                var reset = error.RateLimitReset is { } at ? at - time.GetUtcNow() : TimeSpan.FromSeconds(5);
+                var wait = Clamp(reset, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60)) + Jitter(TimeSpan.FromSeconds(1));
+                LogRateLimited(message.TradeId, wait.TotalSeconds);
+                await queue.EnqueueAsync(message, wait, ct);
+                return;
+
+            default: // 5xx, timeout, unreachable: the order may or may not exist; the next try looks first.
+                var attempt = message.Attempt + 1;
+                if (attempt >= _options.MaxAttempts)
+                {
+                    LogRetriesExhausted(message.TradeId, attempt, Describe(error));
+                    // Left accepted (visibly pending): the status sync settles it by lookup after the deadline.
+                    return;
+                }
+                var backoff = Clamp(_options.RetryBaseDelay * Math.Pow(2, message.Attempt), TimeSpan.Zero, _options.MaxRetryDelay);
+                var delay = backoff + Jitter(backoff / 2);
+                LogTransient(message.TradeId, attempt, Describe(error), delay.TotalSeconds);
+                await queue.EnqueueAsync(message with { Attempt = attempt }, delay, ct);
+                return;
+        }
+    }
+
+    /// <summary>Alpaca has the order: record it. Under the accept-time ETag this needs no read.</summary>
+    private async Task RecordOrderAsync(TradeExecution message, AlpacaOrder order, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var trade = Rebuild(message);
+        trade.Apply(order, now);
+        if (await store.TryUpdateAsync(trade, new Azure.ETag(message.ETag), ct))
+        {
+            LogSubmitted(message.TradeId, order.Id, order.Status);
+            return;
+        }
+
+        // Someone wrote first: a redelivery that already recorded it, or a cancel request.
+        for (var tries = 0; tries < 5; tries++)
+        {
+            var current = await store.GetAsync(trade.PartitionKey, trade.RowKey, ct);
+            if (current is null || (current.AlpacaOrderId is not null && !current.IsOpen))
+                return;
+            current.Apply(order, now);
+            if (current.CancelRequested && !AlpacaOrderStatuses.IsTerminal(order.Status))
+                await CancelAfterSubmitAsync(current, order, ct);
+            if (await store.TryUpdateAsync(current, current.ETag, ct))
+            {
+                LogSubmitted(message.TradeId, order.Id, order.Status);
+                return;
+            }
+        }
+        throw new InvalidOperationException($"Trade {message.TradeId} kept changing while its order was recorded; retrying the message.");
+    }
+
+    /// <summary>The caller canceled while the order was on its way: cancel it at Alpaca now.</summary>
+    private async Task CancelAfterSubmitAsync(TradeEntity trade, AlpacaOrder order, CancellationToken ct)
+    {
+        var connection = await tokens.GetAsync(trade.PartitionKey, trade.AlpacaEnv, ct);
+        if (connection is null)
+            return;
+        var canceled = await alpaca.CancelOrderAsync(trade.AlpacaEnv, connection.Value.Token, order.Id, ct);
+        trade.Record(trade.Status, time.GetUtcNow(), canceled.IsSuccess
+            ? "cancel requested before submission; cancel sent to Alpaca"
+            : $"cancel requested before submission; Alpaca refused the cancel ({Describe(canceled.Error!)})");
+    }
+
+    /// <summary>Ends the trade without an order (failed or rejected).</summary>
+    private async Task FinishAsync(TradeExecution message, string status, string reason, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var trade = Rebuild(message);
+        trade.Record(status, now, reason);
+        if (!await store.TryUpdateAsync(trade, new Azure.ETag(message.ETag), ct))
+        {
+            var current = await store.GetAsync(trade.PartitionKey, trade.RowKey, ct);
+            if (current is null || !current.IsOpen || current.AlpacaOrderId is not null)
+                return;
+            current.Record(status, now, reason);
+            if (!await store.TryUpdateAsync(current, current.ETag, ct))
+                throw new InvalidOperationException($"Trade {message.TradeId} changed while it was being finished; retrying the message.");
+        }
+        LogFinished(message.TradeId, status, reason);
+    }
+
+    private static TradeEntity Rebuild(TradeExecution message) =>
+        TradeEntity.Accepted(message.UserId, message.RowKey, message.Env, message.Order, message.AcceptedAt);
+
+    private static bool IsDuplicateClientOrderId(AlpacaError error) =>
+        error.Kind == AlpacaErrorKind.Invalid && error.Message.Contains("client_order_id must be unique", StringComparison.OrdinalIgnoreCase);
+
+    internal static string Describe(AlpacaError error) =>
+        error.Code is { } code ? $"{error.Message} (HTTP {error.Status}, code {code})" : $"{error.Message} (HTTP {error.Status})";
+
+    private static TimeSpan Clamp(TimeSpan value, TimeSpan min, TimeSpan max) => value < min ? min : value > max ? max : value;
+
+    private static TimeSpan Jitter(TimeSpan max) => TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * max.TotalMilliseconds);
+
+    [LoggerMessage(LogLevel.Information, "Trade {TradeId} is at Alpaca as order {AlpacaOrderId} ({AlpacaStatus})")]
+    private partial void LogSubmitted(string tradeId, string alpacaOrderId, string alpacaStatus);
+
+    [LoggerMessage(LogLevel.Information, "Trade {TradeId} was already submitted (client_order_id in use); recording the existing order")]
+    private partial void LogAlreadySubmitted(string tradeId);
+
+    [LoggerMessage(LogLevel.Warning, "Trade {TradeId} ended {Status}: {Reason}")]
+    private partial void LogFinished(string tradeId, string status, string reason);
+
+    [LoggerMessage(LogLevel.Information, "Trade {TradeId} rate limited by Alpaca; retrying in {DelaySeconds:0.0}s")]
+    private partial void LogRateLimited(string tradeId, double delaySeconds);
+
+    [LoggerMessage(LogLevel.Warning, "Trade {TradeId} attempt {Attempt} failed transiently: {Error}; retrying in {DelaySeconds:0.0}s")]
+    private partial void LogTransient(string tradeId, int attempt, string error, double delaySeconds);
+
+    [LoggerMessage(LogLevel.Error, "Trade {TradeId} gave up after {Attempt} attempts ({Error}); the status sync settles it after the submit deadline")]
+    private partial void LogRetriesExhausted(string tradeId, int attempt, string error);
+
+    [LoggerMessage(LogLevel.Error, "A poison trade message could not be read; it stays in the poison queue")]
+    private partial void LogUnreadablePoison();
+}

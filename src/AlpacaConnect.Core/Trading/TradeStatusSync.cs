@@ -1,0 +1,133 @@
+using AlpacaConnect.Core.Alpaca;
+using AlpacaConnect.Core.Connections;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AlpacaConnect.Core.Trading;
+
+/// <summary>What one sync run did, for logs, tests and the benchmark's round-trip count.</summary>
+public sealed record SyncReport(int OpenTrades, int Updated, int Requeued, int Settled, int AlpacaCalls);
+
+/// <summary>
+/// The timer's work: follow every open trade to its terminal status. One order list per user and
+/// env (not one call per order), a storage write only when something changed, and the safety net
+/// for trades whose queue message was lost or gave up: re-queue them, or after the submit deadline
+/// settle them by looking the order up.
+/// </summary>
+public sealed partial class TradeStatusSync(
+    TradeStore store,
+    TradeQueue queue,
+    ConnectionTokens tokens,
+    AlpacaTradingClient alpaca,
+    IOptions<TradingOptions> options,
+    TimeProvider time,
+    ILogger<TradeStatusSync> logger)
+{
+    private readonly TradingOptions _options = options.Value;
+
+    public async Task<SyncReport> RunAsync(CancellationToken ct)
+    {
+        var open = new List<TradeEntity>();
+        await foreach (var trade in store.QueryOpenAsync(ct))
+            open.Add(trade);
+
+        int updated = 0, requeued = 0, settled = 0, calls = 0;
+        foreach (var group in open.GroupBy(t => (t.PartitionKey, t.AlpacaEnv)))
+        {
+            var connection = await tokens.GetAsync(group.Key.PartitionKey, group.Key.AlpacaEnv, ct);
+            var submitted = group.Where(t => t.AlpacaOrderId is not null).ToList();
+            var unsent = group.Where(t => t.AlpacaOrderId is null).ToList();
+
+            if (connection is null)
+            {
+                // Revoked or disconnected: nothing can be followed any more; say so on each trade.
+                foreach (var trade in group)
+                    updated += await SaveAsync(trade, t => t.Record(TradeStatus.Failed, time.GetUtcNow(),
+                        "The connection ended (revoked or disconnected) before the order reached a final status."), ct);
+                continue;
+            }
+            var token = connection.Value.Token;
+
+            if (submitted.Count > 0)
+            {
+                var (orders, listCalls) = await ListOrdersAsync(group.Key.AlpacaEnv, token, submitted, ct);
+                calls += listCalls;
+                foreach (var trade in submitted)
+                {
+                    if (orders.TryGetValue(trade.AlpacaOrderId!, out var order))
+                        updated += await SaveAsync(trade, t => t.Apply(order, time.GetUtcNow()), ct);
+                }
+            }
+
+            foreach (var trade in unsent)
+            {
+                var age = time.GetUtcNow() - trade.CreatedAt;
+                if (age < _options.StaleAcceptedAfter)
+                    continue;
+                if (age <= _options.SubmitDeadline)
+                {
+                    // The message was lost (crash between record and enqueue) or gave up: queue it again.
+                    // Attempt 1 makes the executor look the order up before sending anything.
+                    await queue.EnqueueAsync(TradeExecution.For(trade) with { Attempt = 1 }, delay: null, ct);
+                    requeued++;
+                    continue;
+                }
+                calls++;
+                var lookup = await alpaca.GetOrderByClientOrderIdAsync(group.Key.AlpacaEnv, token, trade.ClientOrderId, ct);
+                if (lookup.IsSuccess)
+                    settled += await SaveAsync(trade, t => t.Apply(lookup.Value!, time.GetUtcNow()), ct);
+                else if (lookup.Error!.Kind == AlpacaErrorKind.NotFound)
+                    settled += await SaveAsync(trade, t => t.Record(TradeStatus.Failed, time.GetUtcNow(),
+                        $"Not submitted within {_options.SubmitDeadline.TotalMinutes:0} minutes of acceptance; no order exists at Alpaca and a stale order is never sent."), ct);
+            }
+        }
+
+        var report = new SyncReport(open.Count, updated, requeued, settled, calls);
+        LogRun(report.OpenTrades, report.Updated, report.Requeued, report.Settled, report.AlpacaCalls);
+        return report;
+    }
+
+    /// <summary>One user's orders since the oldest open trade, in pages of 500; a per-order read for any the list missed.</summary>
+    private async Task<(Dictionary<string, AlpacaOrder> Orders, int Calls)> ListOrdersAsync(AlpacaEnv env, AccessToken token, List<TradeEntity> trades, CancellationToken ct)
+    {
+        var wanted = trades.Select(t => t.AlpacaOrderId!).ToHashSet();
+        var found = new Dictionary<string, AlpacaOrder>();
+        var after = trades.Min(t => t.CreatedAt) - TimeSpan.FromMinutes(1);
+        var calls = 0;
+        for (var page = 0; page < 10 && found.Count < wanted.Count; page++)
+        {
+            calls++;
+            var list = await alpaca.ListOrdersAsync(env, token, new AlpacaOrderQuery { Status = "all", Limit = 500, After = after, Direction = "asc", Nested = true }, ct);
+            if (!list.IsSuccess || list.Value!.Count == 0)
+                break;
+            foreach (var order in list.Value)
+                if (wanted.Contains(order.Id))
+                    found[order.Id] = order;
+            if (list.Value.Count < 500)
+                break;
+            after = list.Value[^1].CreatedAt ?? after;
+        }
+        foreach (var id in wanted.Where(id => !found.ContainsKey(id)))
+        {
+            calls++;
+            var one = await alpaca.GetOrderAsync(env, token, id, ct);
+            if (one.IsSuccess)
+                found[id] = one.Value!;
+        }
+        return (found, calls);
+    }
+
+    /// <summary>Applies a change and writes only if it changed something. 1 when written.</summary>
+    private async Task<int> SaveAsync(TradeEntity trade, Action<TradeEntity> change, CancellationToken ct)
+    {
+        var before = (trade.Status, trade.FilledQty, trade.HistoryJson);
+        change(trade);
+        if ((trade.Status, trade.FilledQty, trade.HistoryJson) == before)
+            return 0;
+        // A concurrent writer (the executor) wins; the next run sees its result.
+        return await store.TryUpdateAsync(trade, trade.ETag, ct) ? 1 : 0;
+    }
+
+    [LoggerMessage(LogLevel.Information, "Status sync: {OpenTrades} open, {Updated} updated, {Requeued} re-queued, {Settled} settled, {AlpacaCalls} Alpaca calls")]
+    private partial void LogRun(int openTrades, int updated, int requeued, int settled, int alpacaCalls);
+}

@@ -1,0 +1,182 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using AlpacaConnect.Core.Alpaca;
+using AlpacaConnect.Core.Http;
+using AlpacaConnect.Core.Storage;
+
+namespace AlpacaConnect.Core.Trading;
+
+/// <summary>
+/// Trades in Table Storage. Partition = user id; rows: the trade (row = its guid) and its
+/// idempotency key ("idem~" + hash). Both are written in one entity-group transaction, so a trade
+/// never exists without its key or a key without its trade, in one round trip.
+/// </summary>
+public sealed class TradeStore(Tables tables)
+{
+    private const string IdempotencyPrefix = "idem~";
+
+    private TableClient Table => tables.Get(Tables.Trades);
+
+    public abstract record AcceptOutcome;
+    public sealed record Accepted(TradeEntity Trade) : AcceptOutcome;
+    /// <summary>The key was used before: the same body means the same trade, another body a conflict.</summary>
+    public sealed record KeyUsed(string TradeRowKey, bool SameBody) : AcceptOutcome;
+
+    public async Task<AcceptOutcome> AcceptAsync(TradeEntity trade, string idempotencyKey, string bodyHash, CancellationToken ct)
+    {
+        var keyRow = new TableEntity(trade.PartitionKey, IdempotencyPrefix + Hash(idempotencyKey))
+        {
+            ["TradeRowKey"] = trade.RowKey,
+            ["BodyHash"] = bodyHash,
+        };
+        try
+        {
+            var result = await Table.SubmitTransactionAsync(
+                [new TableTransactionAction(TableTransactionActionType.Add, trade), new TableTransactionAction(TableTransactionActionType.Add, keyRow)], ct);
+            trade.ETag = result.Value[0].Headers.ETag ?? throw new InvalidOperationException("Table storage returned no ETag.");
+            return new Accepted(trade);
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status == 409)
+        {
+            var existing = (await Table.GetEntityAsync<TableEntity>(keyRow.PartitionKey, keyRow.RowKey, cancellationToken: ct)).Value;
+            return new KeyUsed(existing.GetString("TradeRowKey"), existing.GetString("BodyHash") == bodyHash);
+        }
+    }
+
+    public async Task<TradeEntity?> GetAsync(string userId, string rowKey, CancellationToken ct)
+    {
+        var found = await Table.GetEntityIfExistsAsync<TradeEntity>(userId, rowKey, cancellationToken: ct);
+        return found.HasValue ? found.Value : null;
+    }
+
+    /// <summary>Writes the trade if it is unchanged since <paramref name="etag"/>; false if someone else wrote first.</summary>
+    public async Task<bool> TryUpdateAsync(TradeEntity trade, ETag etag, CancellationToken ct)
+    {
+        try
+        {
+            var response = await Table.UpdateEntityAsync(trade, etag, TableUpdateMode.Replace, ct);
+            trade.ETag = response.Headers.ETag ?? trade.ETag;
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Every trade not yet in a terminal status. A filtered scan: only open trades come back.</summary>
+    public IAsyncEnumerable<TradeEntity> QueryOpenAsync(CancellationToken ct) =>
+        Table.QueryAsync<TradeEntity>(t => t.IsOpen == true, cancellationToken: ct);
+
+    /// <summary>Stable hash of the parsed request, so the same order in other whitespace is still "the same body".</summary>
+    public static string BodyHash(TradeRequest request) => Hash(JsonSerializer.Serialize(request, JsonBody.Options));
+
+    private static string Hash(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
+}
+
+/// <summary>The trade row. History and order are JSON columns: read together, never queried.</summary>
+public sealed class TradeEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = "";
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public string Env { get; set; } = "";
+    public string Status { get; set; } = "";
+    public bool IsOpen { get; set; }
+    public string OrderJson { get; set; } = "";
+    public string ClientOrderId { get; set; } = "";
+    public string? AlpacaOrderId { get; set; }
+    public string? AlpacaStatus { get; set; }
+    public string? FilledQty { get; set; }
+    public string? FilledAvgPrice { get; set; }
+    public DateTimeOffset? FilledAt { get; set; }
+    public string? Reason { get; set; }
+    public bool CancelRequested { get; set; }
+    public string HistoryJson { get; set; } = "[]";
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public string TradeId => TradeIds.Compose(PartitionKey, RowKey);
+
+    /// <summary>
+    /// The row as accepted. Deterministic from its inputs, so the executor can rebuild it from the
+    /// queue message and replace it under the accept-time ETag without reading it first.
+    /// </summary>
+    public static TradeEntity Accepted(string userId, string rowKey, string env, TradeOrder order, DateTimeOffset at) => new()
+    {
+        PartitionKey = userId,
+        RowKey = rowKey,
+        Env = env,
+        Status = TradeStatus.Accepted,
+        IsOpen = true,
+        OrderJson = JsonSerializer.Serialize(order, JsonBody.Options),
+        ClientOrderId = TradeIds.ClientOrderId(rowKey),
+        HistoryJson = JsonSerializer.Serialize(new[] { new TradeEvent(TradeStatus.Accepted, at) }, JsonBody.Options),
+        CreatedAt = at,
+        UpdatedAt = at,
+    };
+
+    public AlpacaEnv AlpacaEnv => Env == "live" ? AlpacaEnv.Live : AlpacaEnv.Paper;
+
+    public TradeOrder Order => JsonSerializer.Deserialize<TradeOrder>(OrderJson, JsonBody.Options)!;
+
+    public List<TradeEvent> History => JsonSerializer.Deserialize<List<TradeEvent>>(HistoryJson, JsonBody.Options)!;
+
+    /// <summary>Moves to <paramref name="status"/> and notes it in the history (only when something changed).</summary>
+    public void Record(string status, DateTimeOffset at, string? detail = null)
+    {
+        var history = History;
+        if (history.Count > 0 && history[^1].Status == status && history[^1].Detail == detail)
+            return;
+        history.Add(new TradeEvent(status, at, detail));
+        HistoryJson = JsonSerializer.Serialize(history, JsonBody.Options);
+        Status = status;
+        IsOpen = TradeStatus.IsOpen(status);
+        UpdatedAt = at;
+        if (detail is not null && status is TradeStatus.Rejected or TradeStatus.Failed or TradeStatus.Canceled or TradeStatus.Expired)
+            Reason = detail;
+    }
+
+    /// <summary>Takes Alpaca's view of the order: id, status, fills.</summary>
+    public void Apply(AlpacaOrder order, DateTimeOffset at)
+    {
+        AlpacaOrderId = order.Id;
+        AlpacaStatus = order.Status;
+        FilledQty = order.FilledQty;
+        FilledAvgPrice = order.FilledAvgPrice;
+        FilledAt = order.FilledAt;
+        var status = TradeStatus.FromAlpaca(order);
+        var detail = status switch
+        {
+            TradeStatus.PartiallyFilled or TradeStatus.Filled => $"filled {order.FilledQty} @ {order.FilledAvgPrice}",
+            TradeStatus.Canceled when order.Status == "replaced" => "replaced at Alpaca",
+            _ => null,
+        };
+        Record(status, at, detail);
+    }
+
+    public Trade ToTrade() => new()
+    {
+        Id = TradeId,
+        UserId = PartitionKey,
+        Env = Env,
+        Status = Status,
+        Order = Order,
+        ClientOrderId = ClientOrderId,
+        AlpacaOrderId = AlpacaOrderId,
+        AlpacaStatus = AlpacaStatus,
+        FilledQty = FilledQty,
+        FilledAvgPrice = FilledAvgPrice,
+        FilledAt = FilledAt,
+        Reason = Reason,
+        CancelRequested = CancelRequested,
+        History = History,
+        CreatedAt = CreatedAt,
+        UpdatedAt = UpdatedAt,
+    };
+}

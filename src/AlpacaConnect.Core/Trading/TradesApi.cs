@@ -1,0 +1,148 @@
+using AlpacaConnect.Core.Alpaca;
+using AlpacaConnect.Core.Connections;
+using AlpacaConnect.Core.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace AlpacaConnect.Core.Trading;
+
+/// <summary>The trades' HTTP surface: accept (validate, record, enqueue), show, cancel.</summary>
+public sealed partial class TradesApi(
+    TradeStore store,
+    TradeQueue queue,
+    ConnectionTokens tokens,
+    AlpacaTradingClient alpaca,
+    TimeProvider time,
+    ILogger<TradesApi> logger)
+{
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    public sealed record TradeAccepted(string Id, string Status, string StatusUrl);
+
+    /// <summary>POST /api/trades (key). 202 once recorded and queued; the same key and body answer the same trade.</summary>
+    public async Task<IResult> AcceptAsync(HttpRequest request)
+    {
+        var ct = request.HttpContext.RequestAborted;
+        string? key = request.Headers[IdempotencyKeyHeader];
+        if (string.IsNullOrEmpty(key) || key.Length > 255 || key.Any(c => c is < ' ' or > '~'))
+            return Problems.Create(StatusCodes.Status400BadRequest, "idempotency-key", "An Idempotency-Key header is required.",
+                "Send a unique Idempotency-Key header (1-255 printable ASCII characters) per trade; a retry with the same key never places a second order.");
+
+        var (body, error) = await JsonBody.ReadAsync<TradeRequest>(request, ct);
+        if (body is null)
+            return Problems.MalformedBody(error!);
+
+        var errors = TradeValidator.Validate(body);
+        if (errors.Count == 0)
+        {
+            var env = AlpacaEnvNames.TryParse(body.Env, out var e) ? e : default;
+            var connection = await tokens.GetAsync(body.UserId, env, ct);
+            if (connection is null)
+                errors["connection"] = [$"User '{body.UserId}' has no active {body.Env} connection. Connect the account first."];
+            else if (!connection.Value.Connection.HasScope("trading"))
+                errors["connection"] = [$"The {body.Env} connection was granted '{connection.Value.Connection.Scopes}' without the 'trading' scope. Reconnect with the trading scope."];
+        }
+        if (errors.Count > 0)
+            return Problems.Validation(errors, "Nothing was stored or queued.");
+
+        var trade = TradeEntity.Accepted(body.UserId, TradeIds.NewRowKey(), body.Env, body.Order, time.GetUtcNow());
+        switch (await store.AcceptAsync(trade, key, TradeStore.BodyHash(body), ct))
+        {
+            case TradeStore.Accepted accepted:
+                await EnqueueAsync(accepted.Trade, ct);
+                LogAccepted(trade.TradeId, trade.PartitionKey, trade.Env);
+                return Answer(accepted.Trade);
+            case TradeStore.KeyUsed { SameBody: true } used:
+                return Answer((await store.GetAsync(body.UserId, used.TradeRowKey, ct))!);
+            default:
+                return Problems.Create(StatusCodes.Status409Conflict, "idempotency-key-reused", "This Idempotency-Key was used for a different trade.",
+                    "A key names one trade. Use a new key for a new trade, or resend the original body to get the original trade.");
+        }
+    }
+
+    /// <summary>GET /api/trades/{id} (key): status, history, Alpaca's order id and fills.</summary>
+    public async Task<IResult> GetAsync(HttpRequest request, string id)
+    {
+        if (!TradeIds.TryParse(id, out var userId, out var rowKey))
+            return Problems.NotFound($"No trade '{id}'.");
+        var trade = await store.GetAsync(userId, rowKey, request.HttpContext.RequestAborted);
+        return trade is null ? Problems.NotFound($"No trade '{id}'.") : JsonBody.Ok(trade.ToTrade());
+    }
+
+    /// <summary>DELETE /api/trades/{id} (key): cancel at Alpaca, or before submission as soon as it gets there.</summary>
+    public async Task<IResult> CancelAsync(HttpRequest request, string id)
+    {
+        var ct = request.HttpContext.RequestAborted;
+        if (!TradeIds.TryParse(id, out var userId, out var rowKey))
+            return Problems.NotFound($"No trade '{id}'.");
+        for (var tries = 0; tries < 3; tries++)
+        {
+            var trade = await store.GetAsync(userId, rowKey, ct);
+            if (trade is null)
+                return Problems.NotFound($"No trade '{id}'.");
+            if (!trade.IsOpen)
+                return Problems.Create(StatusCodes.Status409Conflict, "trade-closed", $"The trade is already {trade.Status}.", "Only open trades can be canceled.");
+
+            if (trade.AlpacaOrderId is not null)
+            {
+                var connection = await tokens.GetAsync(userId, trade.AlpacaEnv, ct);
+                if (connection is null)
+                    return Problems.Create(StatusCodes.Status409Conflict, "connection-inactive", "The connection is no longer active.", "Cancel the order in Alpaca's dashboard.");
+                var canceled = await alpaca.CancelOrderAsync(trade.AlpacaEnv, connection.Value.Token, trade.AlpacaOrderId, ct);
+                if (!canceled.IsSuccess)
+                    return await AlpacaRefusalAsync(userId, trade.AlpacaEnv, canceled.Error!, "cancel");
+            }
+            trade.CancelRequested = true;
+            trade.Record(trade.Status, time.GetUtcNow(), trade.AlpacaOrderId is null
+                ? "cancel requested; the order is canceled as soon as it reaches Alpaca"
+                : "cancel sent to Alpaca");
+            if (await store.TryUpdateAsync(trade, trade.ETag, ct))
+                return JsonBody.Ok(trade.ToTrade(), StatusCodes.Status202Accepted);
+        }
+        return Problems.Create(StatusCodes.Status409Conflict, "trade-busy", "The trade is changing right now.", "Try the cancel again.");
+    }
+
+    /// <summary>Maps Alpaca's refusal of a call made for the caller to a problem, noting a revoked token.</summary>
+    internal async Task<IResult> AlpacaRefusalAsync(string userId, AlpacaEnv env, AlpacaError error, string what)
+    {
+        var detail = TradeExecutor.Describe(error);
+        switch (error.Kind)
+        {
+            case AlpacaErrorKind.Unauthorized:
+                await tokens.RevokeAsync(userId, env, CancellationToken.None);
+                return Problems.Create(StatusCodes.Status409Conflict, "connection-revoked", "Alpaca refused the user's token; the connection is now marked revoked.", detail);
+            case AlpacaErrorKind.RateLimited:
+                var retry = error.RateLimitReset is { } reset ? Math.Max(1, (int)Math.Ceiling((reset - time.GetUtcNow()).TotalSeconds)) : 5;
+                return new RetryAfterResult(Problems.Create(StatusCodes.Status429TooManyRequests, "alpaca-rate-limited", "Alpaca's rate limit for this account is exhausted.", detail), retry);
+            case AlpacaErrorKind.ServerError or AlpacaErrorKind.Timeout or AlpacaErrorKind.Unreachable:
+                return Problems.Create(StatusCodes.Status502BadGateway, "alpaca-unavailable", $"Alpaca did not complete the {what}.", detail);
+            default:
+                return Problems.Create(StatusCodes.Status409Conflict, "alpaca-refused", $"Alpaca refused the {what}.", detail);
+        }
+    }
+
+    private async Task EnqueueAsync(TradeEntity trade, CancellationToken ct)
+    {
+        try
+        {
+            await queue.EnqueueAsync(TradeExecution.For(trade), delay: null, ct);
+        }
+        catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or OperationCanceledException)
+        {
+            // The trade is recorded; the status sync re-queues accepted trades that never reached Alpaca.
+            LogEnqueueFailed(trade.TradeId, ex.Message);
+        }
+    }
+
+    private static LocationResult Answer(TradeEntity trade)
+    {
+        var url = "/api/trades/" + Uri.EscapeDataString(trade.TradeId);
+        return new LocationResult(JsonBody.Ok(new TradeAccepted(trade.TradeId, trade.Status, url), StatusCodes.Status202Accepted), url);
+    }
+
+    [LoggerMessage(LogLevel.Information, "Trade {TradeId} accepted for user {UserId} on {Env}")]
+    private partial void LogAccepted(string tradeId, string userId, string env);
+
+    [LoggerMessage(LogLevel.Warning, "Trade {TradeId} recorded but not queued ({Error}); the status sync will queue it")]
+    private partial void LogEnqueueFailed(string tradeId, string error);
+}

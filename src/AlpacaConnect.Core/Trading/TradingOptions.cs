@@ -1,0 +1,38 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AlpacaConnect.Core.Trading;
+
+public sealed class TradingOptions
+{
+    public const string Section = "Trading";
+
+    /// <summary>NCRONTAB (with seconds) of the status sync timer. The Functions timer reads the same setting.</summary>
+    [Required]
+    public string StatusSyncSchedule { get; set; } = "0 */1 * * * *";
+
+    /// <summary>Transient failures (5xx, timeouts) tolerated per trade before it waits for the sync to settle it.</summary>
+    [Range(1, 50)]
+    public int MaxAttempts { get; set; } = 8;
+
+    /// <summary>First retry delay; doubles per attempt, with jitter, up to <see cref="MaxRetryDelay"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// An order not at Alpaca this long after it was accepted is never sent: markets move, and a
+    /// stale order is worse than a failed one. After it, the trade is settled by looking it up.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
+    public TimeSpan SubmitDeadline { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>An accepted trade this old without an order is re-queued by the sync (its message was lost).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan StaleAcceptedAfter { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Deliveries of one message before it goes to the poison queue (Server; host.json sets it for Functions).</summary>
+    [Range(1, 100)]
+    public int MaxDequeueCount { get; set; } = 5;
+}

@@ -1,0 +1,30 @@
+using AlpacaConnect.Core.Storage;
+using AlpacaConnect.Core.Trading;
+using Microsoft.Extensions.Options;
+
+namespace AlpacaConnect.Server.Background;
+
+/// <summary>The queue and timer work the Functions app declares as triggers, registered for the Server.</summary>
+internal static class BackgroundWork
+{
+    public static IServiceCollection AddBackgroundWork(this IServiceCollection services)
+    {
+        AddQueue(services, new QueueBinding(Queues.TradeExecutions,
+            (sp, message, dequeueCount, ct) => sp.GetRequiredService<TradeExecutor>().ExecuteAsync(message, dequeueCount, ct),
+            (sp, message, ct) => sp.GetRequiredService<TradeExecutor>().SettlePoisonAsync(message, ct)));
+
+        services.AddSingleton<IHostedService>(sp => new ScheduledRunner("trade status sync",
+            sp.GetRequiredService<IOptions<TradingOptions>>().Value.StatusSyncSchedule,
+            (services, ct) => services.GetRequiredService<TradeStatusSync>().RunAsync(ct),
+            sp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ScheduledRunner>>()));
+        return services;
+    }
+
+    private static void AddQueue(IServiceCollection services, QueueBinding binding) =>
+        services.AddSingleton<IHostedService>(sp =>
+        {
+            var queues = sp.GetRequiredService<Queues>();
+            return new QueueProcessor(queues.Get(binding.Name), queues.Poison(binding.Name), binding, sp,
+                sp.GetRequiredService<IOptions<TradingOptions>>().Value.MaxDequeueCount, sp.GetRequiredService<ILogger<QueueProcessor>>());
+        });
+}
