@@ -22,7 +22,7 @@ public static class ServerApp
             builder.WebHost.UseUrls(DefaultUrl);
 
         builder.Services.AddAlpacaConnectCore(builder.Configuration);
-        builder.Services.AddBackgroundWork();
+        builder.Services.AddBackgroundWork(builder.Configuration);
         builder.Services.AddOptions<FunctionKeyOptions>().Bind(builder.Configuration.GetSection(FunctionKeyOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>

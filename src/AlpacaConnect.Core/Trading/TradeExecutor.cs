@@ -126,7 +126,7 @@ public sealed partial class TradeExecutor(
             case AlpacaErrorKind.RateLimited:
                 // Wait for the window to reset; not a failure, so the attempt count stays.
                 var reset = error.RateLimitReset is { } at ? at - time.GetUtcNow() : TimeSpan.FromSeconds(5);
-                var wait = Clamp(reset, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60)) + Jitter(TimeSpan.FromSeconds(1));
+                var wait = Clamp(reset, TimeSpan.FromMilliseconds(100), _options.MaxRateLimitWait) + Jitter(TimeSpan.FromMilliseconds(500));
                 LogRateLimited(message.TradeId, wait.TotalSeconds);
                 await queue.EnqueueAsync(message, wait, ct);
                 return;

@@ -1,3 +1,4 @@
+using System.Runtime.Serialization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -101,6 +102,7 @@ public sealed class TradeEntity : ITableEntity
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 
+    [IgnoreDataMember]
     public string TradeId => TradeIds.Compose(PartitionKey, RowKey);
 
     /// <summary>
@@ -121,10 +123,13 @@ public sealed class TradeEntity : ITableEntity
         UpdatedAt = at,
     };
 
+    [IgnoreDataMember]
     public AlpacaEnv AlpacaEnv => Env == "live" ? AlpacaEnv.Live : AlpacaEnv.Paper;
 
+    [IgnoreDataMember]
     public TradeOrder Order => JsonSerializer.Deserialize<TradeOrder>(OrderJson, JsonBody.Options)!;
 
+    [IgnoreDataMember]
     public List<TradeEvent> History => JsonSerializer.Deserialize<List<TradeEvent>>(HistoryJson, JsonBody.Options)!;
 
     /// <summary>Moves to <paramref name="status"/> and notes it in the history (only when something changed).</summary>

@@ -21,6 +21,10 @@ public sealed class TradingOptions
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>Longest wait for Alpaca's rate-limit window to reset before trying again (a wait never counts as a failure).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan MaxRateLimitWait { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>
     /// An order not at Alpaca this long after it was accepted is never sent: markets move, and a
     /// stale order is worse than a failed one. After it, the trade is settled by looking it up.

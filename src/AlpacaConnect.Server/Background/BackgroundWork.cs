@@ -7,8 +7,9 @@ namespace AlpacaConnect.Server.Background;
 /// <summary>The queue and timer work the Functions app declares as triggers, registered for the Server.</summary>
 internal static class BackgroundWork
 {
-    public static IServiceCollection AddBackgroundWork(this IServiceCollection services)
+    public static IServiceCollection AddBackgroundWork(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddOptions<QueueRunnerOptions>().Bind(configuration.GetSection(QueueRunnerOptions.Section));
         AddQueue(services, new QueueBinding(Queues.TradeExecutions,
             (sp, message, dequeueCount, ct) => sp.GetRequiredService<TradeExecutor>().ExecuteAsync(message, dequeueCount, ct),
             (sp, message, ct) => sp.GetRequiredService<TradeExecutor>().SettlePoisonAsync(message, ct)));
@@ -25,6 +26,7 @@ internal static class BackgroundWork
         {
             var queues = sp.GetRequiredService<Queues>();
             return new QueueProcessor(queues.Get(binding.Name), queues.Poison(binding.Name), binding, sp,
-                sp.GetRequiredService<IOptions<TradingOptions>>().Value.MaxDequeueCount, sp.GetRequiredService<ILogger<QueueProcessor>>());
+                sp.GetRequiredService<IOptions<TradingOptions>>().Value.MaxDequeueCount,
+                sp.GetRequiredService<IOptions<QueueRunnerOptions>>().Value, sp.GetRequiredService<ILogger<QueueProcessor>>());
         });
 }

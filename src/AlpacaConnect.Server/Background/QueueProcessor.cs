@@ -3,6 +3,20 @@ using Azure.Storage.Queues.Models;
 
 namespace AlpacaConnect.Server.Background;
 
+/// <summary>Timings of the Server's queue runner; the defaults mirror host.json.</summary>
+public sealed class QueueRunnerOptions
+{
+    public const string Section = "Server:Queues";
+
+    /// <summary>How long a received message stays invisible while it is handled.</summary>
+    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a failed message waits before its next delivery (host.json visibilityTimeout).</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan MaxPollingInterval { get; set; } = TimeSpan.FromSeconds(1);
+}
+
 /// <summary>How the Server drains one queue, with the Functions queue trigger's semantics.</summary>
 public sealed record QueueBinding(
     string Name,
@@ -20,13 +34,11 @@ public sealed partial class QueueProcessor(
     QueueBinding binding,
     IServiceProvider services,
     int maxDequeueCount,
+    QueueRunnerOptions timings,
     ILogger<QueueProcessor> logger) : BackgroundService
 {
     private const int BatchSize = 32;
     private const int Parallelism = 16;
-    private static readonly TimeSpan VisibilityTimeout = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan MaxPollingInterval = TimeSpan.FromSeconds(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -41,7 +53,7 @@ public sealed partial class QueueProcessor(
             QueueMessage[] messages;
             try
             {
-                messages = (await source.ReceiveMessagesAsync(BatchSize, VisibilityTimeout, ct)).Value;
+                messages = (await source.ReceiveMessagesAsync(BatchSize, timings.VisibilityTimeout, ct)).Value;
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -50,7 +62,7 @@ public sealed partial class QueueProcessor(
             catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException)
             {
                 LogReceiveFailed(source.Name, ex.Message);
-                await DelayAsync(MaxPollingInterval, ct);
+                await DelayAsync(timings.MaxPollingInterval, ct);
                 continue;
             }
 
@@ -58,7 +70,7 @@ public sealed partial class QueueProcessor(
             {
                 // Back off like the Functions host does (up to maxPollingInterval) when the queue is empty.
                 await DelayAsync(idle, ct);
-                idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, MaxPollingInterval.Ticks));
+                idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, timings.MaxPollingInterval.Ticks));
                 continue;
             }
             idle = TimeSpan.FromMilliseconds(50);
@@ -85,7 +97,7 @@ public sealed partial class QueueProcessor(
             else
             {
                 LogFailed(queue.Name, message.MessageId, message.DequeueCount, ex.Message);
-                await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: RetryDelay, cancellationToken: ct);
+                await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: timings.RetryDelay, cancellationToken: ct);
             }
         }
     }

@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using Azure.Storage.Queues;
 
 namespace AlpacaConnect.IntegrationTests.Infrastructure;
 
@@ -16,5 +17,8 @@ public static class Azurite
         var service = new TableServiceClient(ConnectionString);
         await foreach (var table in service.QueryAsync(t => t.Name.CompareTo(prefix) >= 0 && t.Name.CompareTo(prefix + "{") < 0))
             await service.DeleteTableAsync(table.Name);
+        var queues = new QueueServiceClient(ConnectionString);
+        await foreach (var queue in queues.GetQueuesAsync(prefix: prefix))
+            await queues.DeleteQueueAsync(queue.Name);
     }
 }

@@ -24,7 +24,8 @@ public sealed class TestSystem : IAsyncDisposable
     public const string ReturnOrigin = "https://app.example.com";
 
     private readonly WebApplication _sandbox;
-    private readonly WebApplication _server;
+    private WebApplication _server;
+    private readonly Dictionary<string, string?> _config;
 
     public string Prefix { get; }
     public Uri ServerUrl { get; }
@@ -39,8 +40,9 @@ public sealed class TestSystem : IAsyncDisposable
     /// <summary>A browser: no key, follows no redirects, so each hop can be checked.</summary>
     public HttpClient Browser { get; }
 
-    private TestSystem(WebApplication sandbox, WebApplication server, string prefix, Uri serverUrl, Uri sandboxUrl, string tokenKey, CapturedLogs logs)
+    private TestSystem(WebApplication sandbox, WebApplication server, Dictionary<string, string?> config, string prefix, Uri serverUrl, Uri sandboxUrl, string tokenKey, CapturedLogs logs)
     {
+        _config = config;
         Logs = logs;
         _sandbox = sandbox;
         _server = server;
@@ -55,7 +57,8 @@ public sealed class TestSystem : IAsyncDisposable
 
     public static async Task<TestSystem> StartAsync(
         Action<IServiceCollection>? overrideServices = null,
-        IDictionary<string, string?>? settings = null)
+        IDictionary<string, string?>? settings = null,
+        Action<SandboxOptions>? sandboxOptions = null)
     {
         var prefix = Azurite.NewPrefix();
         int serverPort = FreePort.Next(), sandboxPort = FreePort.Next();
@@ -64,7 +67,11 @@ public sealed class TestSystem : IAsyncDisposable
         var tokenKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
         var sandbox = SandboxApp.Build(["--urls", sandboxUrl.ToString()],
-            o => o.RedirectUris = new Uri(serverUrl, "/api/oauth/callback").ToString());
+            o =>
+            {
+                o.RedirectUris = new Uri(serverUrl, "/api/oauth/callback").ToString();
+                sandboxOptions?.Invoke(o);
+            });
         await sandbox.StartAsync();
 
         var config = new Dictionary<string, string?>
@@ -79,12 +86,26 @@ public sealed class TestSystem : IAsyncDisposable
             ["Secrets:TokenEncryptionKey"] = tokenKey,
             ["Secrets:LinkSigningSecret"] = LinkSigningSecret,
             ["Logging:LogLevel:Default"] = "Information",
+            // Tests run the sync themselves; the runner's own schedule is exercised where a test says so.
+            ["Trading:StatusSyncSchedule"] = "0 0 0 1 1 *",
+            ["Trading:RetryBaseDelay"] = "00:00:00.200",
+            ["Trading:MaxRetryDelay"] = "00:00:01",
+            ["Trading:MaxRateLimitWait"] = "00:00:02",
+            ["Server:Queues:VisibilityTimeout"] = "00:00:05",
+            ["Server:Queues:RetryDelay"] = "00:00:01",
+            ["Server:Queues:MaxPollingInterval"] = "00:00:00.200",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             config[key] = value;
 
         var logs = new CapturedLogs();
-        var server = ServerApp.Build(["--urls", serverUrl.ToString()],
+        var server = await StartServerAsync(serverUrl, config, logs, overrideServices);
+        return new TestSystem(sandbox, server, config, prefix, serverUrl, sandboxUrl, tokenKey, logs);
+    }
+
+    private static async Task<WebApplication> StartServerAsync(Uri url, Dictionary<string, string?> config, CapturedLogs logs, Action<IServiceCollection>? overrideServices)
+    {
+        var server = ServerApp.Build(["--urls", url.ToString()],
             c => c.AddInMemoryCollection(config),
             services =>
             {
@@ -92,7 +113,15 @@ public sealed class TestSystem : IAsyncDisposable
                 overrideServices?.Invoke(services);
             });
         await server.StartAsync();
-        return new TestSystem(sandbox, server, prefix, serverUrl, sandboxUrl, tokenKey, logs);
+        return server;
+    }
+
+    /// <summary>Stops the Server abruptly (as a crash would, mid-work) and starts a new one on the same storage and Sandbox.</summary>
+    public async Task RestartServerAsync(Action<IServiceCollection>? overrideServices = null)
+    {
+        await _server.StopAsync(new CancellationToken(canceled: true));
+        await _server.DisposeAsync();
+        _server = await StartServerAsync(ServerUrl, _config, Logs, overrideServices);
     }
 
     public TableClient Table(string name) => Services.GetRequiredService<Tables>().Get(name);
