@@ -199,15 +199,16 @@ public sealed class OpenApiSpec
 
         if (key is null)
         {
-            return new ResponseSpec(null, false, null, null);
+            return new ResponseSpec(null, false, null, null, null);
         }
 
-        var pointer = $"{operation.Pointer}/responses/{key}";
-        var response = Resolve(responses![key], ref pointer);
+        var pointer = $"{operation.SpecPointer}/responses/{key}";
+        var response = Resolve(responses![key]!, ref pointer);
         var (schemaNode, schemaPointer) = JsonSchemaOf(response, pointer);
         return new ResponseSpec(
             key,
             response["content"] is JsonObject { Count: > 0 },
+            schemaNode,
             schemaNode is null ? null : Compile(schemaNode, schemaPointer),
             schemaNode is null ? null : Describe(schemaNode, schemaPointer));
     }
@@ -217,15 +218,16 @@ public sealed class OpenApiSpec
     {
         if (operation.Node["requestBody"] is not { } body)
         {
-            return new RequestBodySpec(false, false, null, null);
+            return new RequestBodySpec(false, false, null, null, null);
         }
 
-        var pointer = $"{operation.Pointer}/requestBody";
+        var pointer = $"{operation.SpecPointer}/requestBody";
         var resolved = Resolve(body, ref pointer);
         var (schemaNode, schemaPointer) = JsonSchemaOf(resolved, pointer);
         return new RequestBodySpec(
             true,
             resolved["required"]?.GetValue<bool>() == true,
+            schemaNode,
             schemaNode is null ? null : Compile(schemaNode, schemaPointer),
             schemaNode is null ? null : Describe(schemaNode, schemaPointer));
     }
@@ -253,7 +255,7 @@ public sealed class OpenApiSpec
         }
 
         Add(operation.PathItemParameters, $"#/paths/{EscapePointer(operation.PathTemplate)}/parameters");
-        Add(operation.Node["parameters"] as JsonArray, $"{operation.Pointer}/parameters");
+        Add(operation.Node["parameters"] as JsonArray, $"{operation.SpecPointer}/parameters");
         return byKey.Values.ToList();
     }
 
@@ -262,6 +264,97 @@ public sealed class OpenApiSpec
     {
         var pointer = $"{ComponentSchemaPrefix}{EscapePointer(name)}";
         return Compile(new JsonObject { ["$ref"] = pointer }, pointer);
+    }
+
+    /// <summary>
+    /// JSON pointers of object members that no schema on their path declares: the spec's objects allow extra
+    /// members, so a misspelt optional field (<c>limitPrice</c>) would pass validation and be ignored by Alpaca.
+    /// Properties are collected across <c>$ref</c>, <c>allOf</c>, <c>anyOf</c> and <c>oneOf</c>; objects with
+    /// <c>additionalProperties</c> or without any <c>properties</c> are free-form and not inspected.
+    /// </summary>
+    public IReadOnlyList<string> UndeclaredProperties(JsonNode openApiSchema, JsonElement instance)
+    {
+        var found = new List<string>();
+        Walk([openApiSchema], instance, "", found);
+        return found;
+    }
+
+    private void Walk(IReadOnlyList<JsonNode> schemas, JsonElement instance, string at, List<string> found)
+    {
+        var branches = new List<JsonObject>();
+        foreach (var schema in schemas)
+        {
+            Flatten(schema, branches, 0);
+        }
+
+        if (instance.ValueKind == JsonValueKind.Object)
+        {
+            var declared = new Dictionary<string, List<JsonNode>>(StringComparer.Ordinal);
+            var freeForm = false;
+            foreach (var branch in branches)
+            {
+                foreach (var (name, property) in branch["properties"] as JsonObject ?? [])
+                {
+                    if (!declared.TryGetValue(name, out var list))
+                    {
+                        declared[name] = list = [];
+                    }
+
+                    list.Add(property!);
+                }
+
+                freeForm |= branch["additionalProperties"] is { } additional && additional.GetValueKind() != JsonValueKind.False;
+            }
+
+            if (declared.Count == 0)
+            {
+                return;
+            }
+
+            foreach (var member in instance.EnumerateObject())
+            {
+                var path = $"{at}/{EscapePointer(member.Name)}";
+                if (declared.TryGetValue(member.Name, out var propertySchemas))
+                {
+                    Walk(propertySchemas, member.Value, path, found);
+                }
+                else if (!freeForm)
+                {
+                    found.Add(path);
+                }
+            }
+        }
+        else if (instance.ValueKind == JsonValueKind.Array)
+        {
+            var items = branches.Select(b => b["items"]).OfType<JsonNode>().ToList();
+            var index = 0;
+            foreach (var element in instance.EnumerateArray())
+            {
+                Walk(items, element, $"{at}/{index++}", found);
+            }
+        }
+    }
+
+    private void Flatten(JsonNode? schema, List<JsonObject> into, int depth)
+    {
+        if (schema is not JsonObject obj || depth > 32)
+        {
+            return;
+        }
+
+        if (obj["$ref"] is JsonValue reference)
+        {
+            Flatten(Pointer(reference.GetValue<string>()), into, depth + 1);
+        }
+
+        into.Add(obj);
+        foreach (var keyword in new[] { "allOf", "anyOf", "oneOf" })
+        {
+            foreach (var branch in obj[keyword] as JsonArray ?? [])
+            {
+                Flatten(branch, into, depth + 1);
+            }
+        }
     }
 
     /// <summary>Validates and flattens the failures to (instance pointer, keyword, message).</summary>
@@ -403,7 +496,7 @@ public sealed class OpenApiSpec
         }
     }
 
-    private static JsonNode ConvertObject(JsonObject source, string location)
+    private static JsonObject ConvertObject(JsonObject source, string location)
     {
         var result = new JsonObject();
         var nullable = false;
@@ -521,7 +614,7 @@ public sealed class SpecOperation
         _matcher = matcher;
         PathParameterNames = names;
         OperationId = node["operationId"]?.GetValue<string>() ?? $"{method} {pathTemplate}";
-        Pointer = $"#/paths/{OpenApiSpec.EscapePointer(pathTemplate)}/{method.ToLowerInvariant()}";
+        SpecPointer = $"#/paths/{OpenApiSpec.EscapePointer(pathTemplate)}/{method.ToLowerInvariant()}";
     }
 
     public string Method { get; }
@@ -531,7 +624,7 @@ public sealed class SpecOperation
     public string OperationId { get; }
 
     /// <summary>JSON pointer of the operation in the spec, for messages.</summary>
-    public string Pointer { get; }
+    public string SpecPointer { get; }
 
     public JsonObject Node { get; }
 
@@ -586,11 +679,12 @@ public sealed class SpecOperation
 
 /// <param name="DeclaredAs">The responses key that applies ("200", "2XX", "default"), or null when the status is not declared.</param>
 /// <param name="HasContent">The response declares a body.</param>
+/// <param name="OpenApiSchema">The schema as the spec writes it (for <see cref="OpenApiSpec.UndeclaredProperties"/>).</param>
 /// <param name="Schema">The application/json schema, if any.</param>
 /// <param name="SchemaName">The schema's $ref or JSON pointer in the spec, for messages.</param>
-public sealed record ResponseSpec(string? DeclaredAs, bool HasContent, JsonSchema? Schema, string? SchemaName);
+public sealed record ResponseSpec(string? DeclaredAs, bool HasContent, JsonNode? OpenApiSchema, JsonSchema? Schema, string? SchemaName);
 
-public sealed record RequestBodySpec(bool Declared, bool Required, JsonSchema? Schema, string? SchemaName);
+public sealed record RequestBodySpec(bool Declared, bool Required, JsonNode? OpenApiSchema, JsonSchema? Schema, string? SchemaName);
 
 public sealed record ParameterSpec(string Name, string In, bool Required, JsonNode? OpenApiSchema, JsonSchema? Schema)
 {

@@ -6,6 +6,7 @@ using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Sandbox;
 using Microsoft.AspNetCore.WebUtilities;
@@ -40,7 +41,7 @@ public sealed class TradingApiConformanceTests(ConformanceFixture fixture, ITest
     [MemberData(nameof(CallFamilies))]
     public async Task Requests_and_responses_of_a_call_family_conform_to_the_spec(string family)
     {
-        var session = await fixture.NewSessionAsync(family);
+        using var session = await fixture.NewSessionAsync(family);
         await Families[family](session);
 
         var report = ConformanceReport.Check(Spec, session.Recorder.Exchanges);
@@ -62,7 +63,7 @@ public sealed class TradingApiConformanceTests(ConformanceFixture fixture, ITest
         var exercised = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
         foreach (var (family, run) in Families)
         {
-            var session = await fixture.NewSessionAsync("coverage-" + family);
+            using var session = await fixture.NewSessionAsync("coverage-" + family);
             await run(session);
             foreach (var invocation in session.Invocations)
             {
@@ -132,15 +133,15 @@ public sealed class TradingApiConformanceTests(ConformanceFixture fixture, ITest
     [InlineData("""{"symbol":"AAPL","qty":"5","side":"hold","type":"market","time_in_force":"day"}""", "/side", "enum")]
     [InlineData("""{"symbol":"AAPL","qty":"5","side":"buy","type":"market","time_in_force":"day","extended_hours":"yes"}""", "/extended_hours", "type")]
     [InlineData("""{"symbol":"AAPL","qty":"1","side":"buy","type":"market","time_in_force":"day","order_class":"bracket","take_profit":{"limit_price":120}}""", "/take_profit/limit_price", "type")]
-    public void The_validator_rejects_a_wrong_order_request(string body, string pointer, string keyword)
+    public void The_validator_rejects_a_wrong_order_request(string body, string instanceLocation, string keyword)
     {
         var schema = Spec.RequestBody(Spec.GetOperation("postOrder")).Schema;
         Assert.NotNull(schema);
         Assert.Empty(OpenApiSpec.Validate(schema, Json("""{"symbol":"AAPL","qty":"5","side":"buy","type":"market","time_in_force":"day"}""")));
 
         var violations = OpenApiSpec.Validate(schema, Json(body));
-        Assert.True(violations.Any(v => v.InstanceLocation == pointer && v.Keyword == keyword),
-            $"Expected a '{keyword}' violation at '{pointer}', got: {string.Join("; ", violations)}");
+        Assert.True(violations.Any(v => v.InstanceLocation == instanceLocation && v.Keyword == keyword),
+            $"Expected a '{keyword}' violation at '{instanceLocation}', got: {string.Join("; ", violations)}");
     }
 
     [Fact]
@@ -181,7 +182,8 @@ public sealed class TradingApiConformanceTests(ConformanceFixture fixture, ITest
         var exchanges = new[]
         {
             new RecordedExchange(HttpMethod.Post, new Uri("http://sandbox.invalid/paper/v2/orders"), "application/json",
-                """{"symbol":"AAPL","qty":5,"side":"buy","type":"market","time_in_force":"day"}""", 200, "application/json", order.ToJsonString()),
+                """{"symbol":"AAPL","qty":5,"side":"buy","type":"limit","time_in_force":"day","limitPrice":"90","take_profit":{"limitPrice":"99"}}""",
+                200, "application/json", order.ToJsonString()),
             new RecordedExchange(HttpMethod.Delete, new Uri("http://sandbox.invalid/paper/v2/orders/61e69015-8549-4bfd-b9c3-01e75843f47d"), null, null,
                 200, "application/json", "{}"),
             new RecordedExchange(HttpMethod.Get, new Uri("http://sandbox.invalid/paper/v2/orders?limit=ten&colour=red"), null, null,
@@ -194,6 +196,8 @@ public sealed class TradingApiConformanceTests(ConformanceFixture fixture, ITest
         var text = report.Describe();
         Assert.Contains("request body", text, StringComparison.Ordinal);
         Assert.Contains("/qty", text, StringComparison.Ordinal);
+        Assert.Contains("/limitPrice: member is not declared", text, StringComparison.Ordinal);
+        Assert.Contains("/take_profit/limitPrice: member is not declared", text, StringComparison.Ordinal);
         Assert.Contains("/status", text, StringComparison.Ordinal);
         Assert.Contains("status 200 is not declared", text, StringComparison.Ordinal);
         Assert.Contains("query parameter limit", text, StringComparison.Ordinal);
@@ -211,6 +215,9 @@ public sealed class TradingApiConformanceTests(ConformanceFixture fixture, ITest
 
         var stranger = new AccessToken("not-a-token-the-sandbox-issued");
         Refused(await s.Call(c => c.GetAccountAsync(AlpacaEnv.Paper, stranger, s.Ct)), 401, "account with an unknown token");
+
+        // The paper token on the live host: Alpaca's "access token is not authorized for this scope".
+        Refused(await s.Call(c => c.GetAccountAsync(AlpacaEnv.Live, s.Token, s.Ct)), 401, "paper token on the live host");
     }
 
     private static async Task ClockFamily(ConformanceSession s)
@@ -506,16 +513,19 @@ public sealed class ConformanceFixture : IAsyncLifetime
 }
 
 /// <summary>One user's typed client whose traffic is recorded, and which client method produced which exchanges.</summary>
-public sealed class ConformanceSession
+public sealed class ConformanceSession : IDisposable
 {
     private readonly List<ClientInvocation> _invocations = [];
+    private readonly HttpClient _http;
+    private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(30));
 
     public ConformanceSession(SandboxHost sandbox, AccessToken token)
     {
         Token = token;
         Recorder = new RecordingHandler();
+        _http = new HttpClient(Recorder);
         Client = new AlpacaTradingClient(
-            new HttpClient(Recorder),
+            _http,
             Options.Create(new AlpacaOptions { ClientId = "x", PaperApiUrl = sandbox.PaperApiUrl, LiveApiUrl = sandbox.LiveApiUrl }));
     }
 
@@ -525,11 +535,17 @@ public sealed class ConformanceSession
 
     public AlpacaTradingClient Client { get; }
 
-    public CancellationToken Ct { get; } = new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+    public CancellationToken Ct => _timeout.Token;
 
     public IReadOnlyList<ClientInvocation> Invocations => _invocations;
 
     public string NewClientOrderId() => "conformance-" + Guid.NewGuid().ToString("N");
+
+    public void Dispose()
+    {
+        _http.Dispose(); // disposes the recorder and its transport too
+        _timeout.Dispose();
+    }
 
     /// <summary>
     /// Calls one client method and remembers its name (taken from the expression, so the label cannot lie)
@@ -565,6 +581,7 @@ public sealed class ConformanceReport
 {
     private readonly List<ConformanceProblem> _problems = [];
     private readonly List<string> _checked = [];
+    private readonly SortedSet<string> _notes = new(StringComparer.Ordinal);
 
     private ConformanceReport()
     {
@@ -574,6 +591,9 @@ public sealed class ConformanceReport
 
     /// <summary>One line per exchange: operation, status and what it was validated against.</summary>
     public IReadOnlyList<string> Checked => _checked;
+
+    /// <summary>Response members the spec does not declare (informational).</summary>
+    public IReadOnlyCollection<string> Notes => _notes;
 
     public static ConformanceReport Check(OpenApiSpec spec, IEnumerable<RecordedExchange> exchanges)
     {
@@ -592,6 +612,11 @@ public sealed class ConformanceReport
         foreach (var group in _checked.GroupBy(c => c, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             text.Append(CultureInfo.InvariantCulture, $"{group.Count(),3} × {group.Key}").AppendLine();
+        }
+
+        foreach (var note in _notes)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"note: {note}");
         }
 
         return text.ToString();
@@ -625,14 +650,20 @@ public sealed class ConformanceReport
 
         var id = operation.OperationId;
         var checks = new List<string>();
-        CheckParameters(spec, exchange, operation, path);
+        if (CheckParameters(spec, exchange, operation, path) > 0)
+        {
+            checks.Add("parameters ⊨ spec");
+        }
+
         checks.Add(CheckRequestBody(spec, exchange, operation));
         checks.Add(CheckResponse(spec, exchange, operation));
         _checked.Add($"{exchange.Method} {operation.PathTemplate} ({id}) {exchange.Status}: {string.Join(", ", checks.Where(c => c.Length > 0))}");
     }
 
-    private void CheckParameters(OpenApiSpec spec, RecordedExchange exchange, SpecOperation operation, string path)
+    /// <returns>How many parameter values were checked.</returns>
+    private int CheckParameters(OpenApiSpec spec, RecordedExchange exchange, SpecOperation operation, string path)
     {
+        var count = 0;
         var parameters = spec.Parameters(operation);
         var pathValues = operation.Match(path)!;
         foreach (var (name, value) in pathValues)
@@ -645,6 +676,7 @@ public sealed class ConformanceReport
             }
 
             CheckParameterValue(exchange, operation, parameter, value);
+            count++;
         }
 
         var query = QueryHelpers.ParseQuery(exchange.Uri.Query);
@@ -660,6 +692,7 @@ public sealed class ConformanceReport
             foreach (var value in values)
             {
                 CheckParameterValue(exchange, operation, parameter, value ?? "");
+                count++;
             }
         }
 
@@ -667,6 +700,8 @@ public sealed class ConformanceReport
         {
             Add(exchange, operation.OperationId, $"query parameter {missing.Name}", "is required but was not sent");
         }
+
+        return count;
     }
 
     private void CheckParameterValue(RecordedExchange exchange, SpecOperation operation, ParameterSpec parameter, string text)
@@ -743,8 +778,16 @@ public sealed class ConformanceReport
             Add(exchange, operation.OperationId, "request body", $"Content-Type is '{exchange.RequestContentType}', not application/json");
         }
 
-        Validate(exchange, operation, $"request body ({body.SchemaName})", body.Schema, exchange.RequestBody!);
-        return $"request ⊨ {body.SchemaName}";
+        if (Validate(exchange, operation, $"request body ({body.SchemaName})", body.Schema, exchange.RequestBody!) is { } json)
+        {
+            // What we send must be what Alpaca reads: a member the spec does not declare would be silently ignored.
+            foreach (var member in spec.UndeclaredProperties(body.OpenApiSchema!, json))
+            {
+                Add(exchange, operation.OperationId, $"request body ({body.SchemaName})", $"{member}: member is not declared by the spec — value: {ValueAt(json, member)}");
+            }
+        }
+
+        return $"request ⊨ {body.SchemaName} (no undeclared members)";
     }
 
     private string CheckResponse(OpenApiSpec spec, RecordedExchange exchange, SpecOperation operation)
@@ -761,7 +804,15 @@ public sealed class ConformanceReport
 
             if (response.Schema is not null)
             {
-                Validate(exchange, operation, $"response body {exchange.Status} ({response.SchemaName})", response.Schema, exchange.ResponseBody);
+                if (Validate(exchange, operation, $"response body {exchange.Status} ({response.SchemaName})", response.Schema, exchange.ResponseBody) is { } json)
+                {
+                    // Alpaca adds response fields freely, so these are notes, not failures.
+                    foreach (var member in spec.UndeclaredProperties(response.OpenApiSchema!, json))
+                    {
+                        _notes.Add($"{operation.OperationId} {exchange.Status}: {Regex.Replace(member, "/[0-9]+(?=/|$)", "/*")} is not declared by the spec");
+                    }
+                }
+
                 return $"response ⊨ {response.SchemaName}";
             }
 
@@ -782,7 +833,8 @@ public sealed class ConformanceReport
         return $"error ⊨ {name}";
     }
 
-    private void Validate(RecordedExchange exchange, SpecOperation operation, string part, Json.Schema.JsonSchema schema, string body)
+    /// <returns>The parsed body, or null when it is not JSON.</returns>
+    private JsonElement? Validate(RecordedExchange exchange, SpecOperation operation, string part, Json.Schema.JsonSchema schema, string body)
     {
         JsonElement json;
         try
@@ -793,13 +845,15 @@ public sealed class ConformanceReport
         catch (JsonException e)
         {
             Add(exchange, operation.OperationId, part, $"is not JSON ({e.Message}): '{body}'");
-            return;
+            return null;
         }
 
         foreach (var violation in OpenApiSpec.Validate(schema, json))
         {
             Add(exchange, operation.OperationId, part, $"{violation} — value: {ValueAt(json, violation.InstanceLocation)}");
         }
+
+        return json;
     }
 
     private static string ValueAt(JsonElement root, string pointer)

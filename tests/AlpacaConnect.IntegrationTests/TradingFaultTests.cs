@@ -1,0 +1,158 @@
+using System.Net;
+using System.Net.Http.Json;
+using AlpacaConnect.Core.Alpaca;
+using AlpacaConnect.Core.Storage;
+using AlpacaConnect.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http;
+
+namespace AlpacaConnect.IntegrationTests;
+
+/// <summary>Crashes, storms and revocations: every trade ends once, with exactly one order at Alpaca.</summary>
+public sealed class TradingFaultTests
+{
+    private static readonly string[] Settled = ["submitted", "partially_filled", "filled", "canceled", "expired", "rejected", "failed"];
+
+    [Fact]
+    public async Task A_crash_after_alpaca_accepted_the_order_but_before_it_was_recorded_ends_with_one_order_after_restart()
+    {
+        var crash = new CrashAfterOrderPlaced();
+        await using var s = await TestSystem.StartAsync(services => services.AddCrashingAlpacaCalls(crash));
+        await s.ConnectAsync("kai");
+
+        var id = await s.TradeAsync("kai", new { symbol = "GOOGL", side = "buy", type = "market", qty = "1", time_in_force = "day" });
+        await crash.Placed.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal("accepted", (await s.GetTradeAsync(id)).GetProperty("status").GetString());
+        Assert.Single(await s.SandboxOrdersAsync("kai"));
+
+        // The process dies with the message in flight; a fresh one picks the message up when it becomes visible.
+        await s.RestartServerAsync();
+        var trade = await s.WaitForTradeAsync(id, Settled, runSync: true, timeoutSeconds: 40);
+
+        Assert.Equal("filled", trade.GetProperty("status").GetString());
+        var order = Assert.Single(await s.SandboxOrdersAsync("kai"));
+        Assert.Equal(order.GetProperty("id").GetString(), trade.GetProperty("alpaca_order_id").GetString());
+        Assert.Equal(0, await s.QueueLengthAsync(Queues.TradeExecutions, poison: true));
+    }
+
+    [Fact]
+    public async Task Rate_limit_storms_5xx_bursts_and_timeouts_still_submit_every_trade_exactly_once()
+    {
+        await using var s = await TestSystem.StartAsync(
+            settings: new Dictionary<string, string?> { ["Alpaca:Timeout"] = "00:00:01", ["Trading:MaxAttempts"] = "30" },
+            sandboxOptions: o => { o.TimeoutDelayMs = 2500; o.Seed = 7; });
+        string[] users = ["p1", "p2", "p3"];
+        foreach (var user in users)
+            await s.ConnectAsync(user);
+        await s.SetFaultsAsync(new { error_rate = 0.3, timeout_rate = 0.2, rate_limit_per_minute = 12, latency_ms = 20 });
+
+        var trades = new List<(string User, string Id)>();
+        for (var i = 0; i < 24; i++)
+        {
+            var user = users[i % users.Length];
+            trades.Add((user, await s.TradeAsync(user, new { symbol = "SPY", side = "buy", type = "market", qty = "1", time_in_force = "day" })));
+        }
+
+        foreach (var (_, id) in trades)
+        {
+            var trade = await s.WaitForTradeAsync(id, ["submitted", "filled"], timeoutSeconds: 120);
+            Assert.NotNull(trade.GetProperty("alpaca_order_id").GetString());
+        }
+        await s.SetFaultsAsync(new { error_rate = 0.0, timeout_rate = 0.0, rate_limit_per_minute = 1000, latency_ms = 0 });
+
+        foreach (var user in users)
+        {
+            var orders = await s.SandboxOrdersAsync(user);
+            var mine = trades.Where(t => t.User == user).Select(t => "acf-" + t.Id[(t.Id.IndexOf('~') + 1)..]).ToHashSet();
+            // Exactly one order per trade: no trade missing, none doubled.
+            Assert.Equal(mine.Order(), orders.Select(o => o.GetProperty("client_order_id").GetString()!).Order());
+        }
+        Assert.Equal(0, await s.QueueLengthAsync(Queues.TradeExecutions, poison: true));
+        Assert.Contains(s.Logs.Lines, l => l.Contains("rate limited", StringComparison.Ordinal));
+        Assert.Contains(s.Logs.Lines, l => l.Contains("failed transiently", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_revoked_token_fails_the_trade_and_marks_the_connection_revoked()
+    {
+        await using var s = await TestSystem.StartAsync();
+        await s.ConnectAsync("liv");
+        (await s.Browser.PostAsJsonAsync(new Uri(s.SandboxUrl, "/sandbox/admin/tokens/revoke"), new { username = "liv-alpaca" })).EnsureSuccessStatusCode();
+
+        var id = await s.TradeAsync("liv", new { symbol = "AAPL", side = "buy", type = "market", qty = "1", time_in_force = "day" });
+        var trade = await s.WaitForTradeAsync(id, Settled);
+        Assert.Equal("failed", trade.GetProperty("status").GetString());
+        Assert.Contains("revoked", trade.GetProperty("reason").GetString());
+
+        using var list = System.Text.Json.JsonDocument.Parse(await s.Api.GetStringAsync("/api/connections/liv"));
+        Assert.Equal("revoked", list.RootElement.GetProperty("connections")[0].GetProperty("status").GetString());
+        Assert.Empty(await s.SandboxOrdersAsync("liv"));
+
+        // A revoked connection takes no new trades at the edge.
+        var refused = await s.PostTradeAsync(new { user_id = "liv", env = "paper", order = new { symbol = "AAPL", side = "buy", type = "market", qty = "1", time_in_force = "day" } });
+        await ConnectFlowTests.AssertProblemAsync(refused, HttpStatusCode.UnprocessableEntity, "validation", "connection");
+    }
+
+    [Fact]
+    public async Task Alpaca_refusals_end_the_trade_rejected_with_alpacas_reason()
+    {
+        await using var s = await TestSystem.StartAsync();
+        await s.ConnectAsync("max");
+        var id = await s.TradeAsync("max", new { symbol = "AAPL", side = "buy", type = "market", qty = "100000", time_in_force = "day" });
+        var trade = await s.WaitForTradeAsync(id, Settled);
+        Assert.Equal("rejected", trade.GetProperty("status").GetString());
+        Assert.Contains("insufficient buying power", trade.GetProperty("reason").GetString());
+        Assert.Contains("40310000", trade.GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task A_message_that_keeps_failing_lands_in_poison_and_leaves_its_trade_failed_with_the_reason()
+    {
+        await using var s = await TestSystem.StartAsync(
+            services => services.AddCrashingAlpacaCalls(new AlwaysCrashOnOrderPost()),
+            new Dictionary<string, string?> { ["Trading:MaxDequeueCount"] = "2" });
+        await s.ConnectAsync("ned");
+
+        var id = await s.TradeAsync("ned", new { symbol = "AAPL", side = "buy", type = "market", qty = "1", time_in_force = "day" });
+        var trade = await s.WaitForTradeAsync(id, Settled, timeoutSeconds: 40);
+        Assert.Equal("failed", trade.GetProperty("status").GetString());
+        Assert.Contains("poison", trade.GetProperty("reason").GetString());
+        Assert.Empty(await s.SandboxOrdersAsync("ned"));
+    }
+}
+
+/// <summary>Lets the first order reach the Sandbox, then kills the call before the answer is used: the process "dies".</summary>
+internal sealed class CrashAfterOrderPlaced : DelegatingHandler
+{
+    private int _crashed;
+
+    public TaskCompletionSource Placed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var response = await base.SendAsync(request, cancellationToken);
+        if (request.Method == HttpMethod.Post && response.IsSuccessStatusCode && Interlocked.Exchange(ref _crashed, 1) == 0)
+        {
+            Placed.SetResult();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        return response;
+    }
+}
+
+/// <summary>Every order submission throws an unexpected exception before reaching the Sandbox.</summary>
+internal sealed class AlwaysCrashOnOrderPost : DelegatingHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        request.Method == HttpMethod.Post
+            ? throw new InvalidOperationException("simulated bug in the submit path")
+            : base.SendAsync(request, cancellationToken);
+}
+
+internal static class CrashingCalls
+{
+    /// <summary>Puts <paramref name="handler"/> between the typed Alpaca client and the network.</summary>
+    public static void AddCrashingAlpacaCalls(this IServiceCollection services, DelegatingHandler handler) =>
+        services.Configure<HttpClientFactoryOptions>(typeof(AlpacaTradingClient).Name,
+            o => o.HttpMessageHandlerBuilderActions.Add(b => b.AdditionalHandlers.Add(handler)));
+}
