@@ -1,4 +1,5 @@
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
@@ -13,15 +14,20 @@ internal static class StorageAccount
 {
     public const string Setting = "AzureWebJobsStorage";
 
-    public static TableServiceClient Tables(IConfiguration configuration, TableClientOptions options, TokenCredential credential) =>
-        configuration[Setting] is { Length: > 0 } connectionString
+    public static TableServiceClient Tables(IConfiguration configuration, TableClientOptions options, TokenCredential credential)
+    {
+        // Per retry: a retried request is another round trip.
+        options.AddPolicy(new StorageMetrics("table"), HttpPipelinePosition.PerRetry);
+        return configuration[Setting] is { Length: > 0 } connectionString
             ? new TableServiceClient(connectionString, options)
             : new TableServiceClient(ServiceUri(configuration, "table"), credential, options);
+    }
 
     public static QueueServiceClient Queues(IConfiguration configuration, QueueClientOptions options, TokenCredential credential)
     {
         // The Functions queue trigger reads base64; every message we write must be base64 too.
         options.MessageEncoding = QueueMessageEncoding.Base64;
+        options.AddPolicy(new StorageMetrics("queue"), HttpPipelinePosition.PerRetry);
         return configuration[Setting] is { Length: > 0 } connectionString
             ? new QueueServiceClient(connectionString, options)
             : new QueueServiceClient(ServiceUri(configuration, "queue"), credential, options);
