@@ -10,6 +10,8 @@ using AlpacaConnect.Core.Health;
 using AlpacaConnect.Core.Secrets;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Trading;
+using AlpacaConnect.Core.Webhooks;
+using Microsoft.Extensions.Hosting;
 using NCrontab;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
@@ -40,6 +42,12 @@ public static class CoreServiceCollectionExtensions
         services.AddOptions<TradingOptions>().Bind(configuration.GetSection(TradingOptions.Section)).ValidateDataAnnotations()
             .Validate(o => CrontabSchedule.TryParse(o.StatusSyncSchedule, new CrontabSchedule.ParseOptions { IncludingSeconds = true }) is not null,
                 "Trading:StatusSyncSchedule must be an NCRONTAB expression with seconds, e.g. '0 */1 * * * *'.")
+            .ValidateOnStart();
+        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section)).ValidateDataAnnotations()
+            .Validate(o => { try { return o.Schedule().Count > 0; } catch (FormatException) { return false; } },
+                "Webhooks:RetrySchedule must be comma-separated time spans, e.g. '00:00:00,00:00:05,00:05:00'.")
+            .Validate(o => CrontabSchedule.TryParse(o.SweepSchedule, new CrontabSchedule.ParseOptions { IncludingSeconds = true }) is not null,
+                "Webhooks:SweepSchedule must be an NCRONTAB expression with seconds.")
             .ValidateOnStart();
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
 
@@ -73,6 +81,25 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<TradeStatusSync>();
         services.AddSingleton<TradesApi>();
         services.AddSingleton<BrokerageReadsApi>();
+        services.AddSingleton<SubscriptionStore>();
+        services.AddSingleton<WebhookQueue>();
+        services.AddSingleton<WebhookPublisher>();
+        services.AddSingleton<DeliveryLog>();
+        services.AddSingleton<WebhookDispatcher>();
+        services.AddSingleton<WebhooksApi>();
+        services.AddSingleton<OutboxSweep>();
+        services.AddSingleton(sp => new TargetGuard(sp.GetRequiredService<IOptions<WebhookOptions>>(),
+            sp.GetService<IHostEnvironment>()?.IsDevelopment() ?? false));
+
+        // Deliveries: no automatic redirects (a redirect could point inside the network), every
+        // connection dialled through the guard, timeouts and retries owned by the dispatcher.
+        services.AddHttpClient(WebhookDispatcher.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                ConnectCallback = sp.GetRequiredService<TargetGuard>().ConnectAsync,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            });
 
         // Codes are single-use: the token call is never retried, only bounded in time.
         services.AddHttpClient<AlpacaOAuthClient>((sp, http) => http.Timeout = sp.GetRequiredService<IOptions<AlpacaOptions>>().Value.Timeout);

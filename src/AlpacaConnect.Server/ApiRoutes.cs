@@ -3,6 +3,7 @@ using AlpacaConnect.Core.Connections;
 using AlpacaConnect.Core.Health;
 using AlpacaConnect.Core.Http;
 using AlpacaConnect.Core.Trading;
+using AlpacaConnect.Core.Webhooks;
 
 namespace AlpacaConnect.Server;
 
@@ -30,6 +31,16 @@ internal static class ApiRoutes
         keyed.MapPost("/trades", (HttpRequest r, TradesApi trades) => trades.AcceptAsync(r));
         keyed.MapGet("/trades/{id}", (HttpRequest r, string id, TradesApi trades) => trades.GetAsync(r, id));
         keyed.MapDelete("/trades/{id}", (HttpRequest r, string id, TradesApi trades) => trades.CancelAsync(r, id));
+
+        keyed.MapPost("/webhooks/subscriptions", (HttpRequest r, WebhooksApi webhooks) => webhooks.CreateAsync(r));
+        keyed.MapGet("/webhooks/subscriptions", (HttpRequest r, WebhooksApi webhooks) => webhooks.ListAsync(r));
+        keyed.MapGet("/webhooks/subscriptions/{id}", (HttpRequest r, string id, WebhooksApi webhooks) => webhooks.GetAsync(r, id));
+        keyed.MapDelete("/webhooks/subscriptions/{id}", (HttpRequest r, string id, WebhooksApi webhooks) => webhooks.DeleteAsync(r, id));
+        keyed.MapPost("/webhooks/subscriptions/{id}/rotate-secret", (HttpRequest r, string id, WebhooksApi webhooks) => webhooks.RotateSecretAsync(r, id));
+        keyed.MapPost("/webhooks/subscriptions/{id}/test", (HttpRequest r, string id, WebhooksApi webhooks) => webhooks.SendTestAsync(r, id));
+        keyed.MapGet("/webhooks/subscriptions/{id}/deliveries", (HttpRequest r, string id, WebhooksApi webhooks) => webhooks.SubscriptionDeliveriesAsync(r, id));
+        keyed.MapPost("/webhooks/subscriptions/{id}/deliveries/{eventId}/redeliver", (HttpRequest r, string id, string eventId, WebhooksApi webhooks) => webhooks.RedeliverAsync(r, id, eventId));
+        keyed.MapGet("/webhooks/events/{eventId}/deliveries", (HttpRequest r, string eventId, WebhooksApi webhooks) => webhooks.EventDeliveriesAsync(r, eventId));
 
         app.MapFallback(() => Problems.NotFound("No such route. The API lives under /api."));
     }

@@ -2,6 +2,7 @@ using Azure;
 using Azure.Data.Tables;
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Storage;
+using AlpacaConnect.Core.Webhooks;
 
 namespace AlpacaConnect.Core.Connections;
 
@@ -9,7 +10,7 @@ namespace AlpacaConnect.Core.Connections;
 /// Connections in Table Storage: partition = app user id, row = env, so one user's connections are
 /// one partition read. The token is stored only encrypted.
 /// </summary>
-public sealed class ConnectionStore(Tables tables, TokenProtector protector, TimeProvider time)
+public sealed class ConnectionStore(Tables tables, TokenProtector protector, WebhookPublisher publisher, TimeProvider time)
 {
     private TableClient Table => tables.Get(Tables.Connections);
 
@@ -32,14 +33,22 @@ public sealed class ConnectionStore(Tables tables, TokenProtector protector, Tim
             TokenCiphertext = sealedToken.Ciphertext,
             TokenKeyVersion = sealedToken.KeyVersion,
         };
-        await Table.UpsertEntityAsync(entity, TableUpdateMode.Replace, ct);
-        return entity.ToConnection();
+        var connection = entity.ToConnection();
+        var events = await publisher.PrepareAsync(userId, [Event(WebhookEventTypes.ConnectionConnected, connection, now)], ct);
+        await Table.SubmitTransactionAsync(
+            [
+                new TableTransactionAction(TableTransactionActionType.UpsertReplace, entity),
+                .. events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, e.OutboxRow)),
+            ], ct);
+        await publisher.DispatchAsync(Table, events, ct);
+        return connection;
     }
 
     public async Task<IReadOnlyList<Connection>> ListAsync(string userId, CancellationToken ct)
     {
         var list = new List<Connection>();
-        await foreach (var entity in Table.QueryAsync<ConnectionEntity>(e => e.PartitionKey == userId, cancellationToken: ct))
+        // Rows of the partition that are not connections (webhook outbox rows, "evt~...") are skipped.
+        await foreach (var entity in Table.QueryAsync<ConnectionEntity>(e => e.PartitionKey == userId && (e.RowKey == "paper" || e.RowKey == "live"), cancellationToken: ct))
             list.Add(entity.ToConnection());
         return list;
     }
@@ -70,20 +79,30 @@ public sealed class ConnectionStore(Tables tables, TokenProtector protector, Tim
         var entity = await FindAsync(userId, env, ct);
         if (entity is null)
             return false;
+        if (entity.Status == status)
+            return true;
+        var now = time.GetUtcNow();
         entity.Status = status;
-        entity.UpdatedAt = time.GetUtcNow();
+        entity.UpdatedAt = now;
         entity.TokenCiphertext = null;
         entity.TokenKeyVersion = null;
+        var type = status == ConnectionStatus.Revoked ? WebhookEventTypes.ConnectionRevoked : WebhookEventTypes.ConnectionDisconnected;
+        var events = await publisher.PrepareAsync(userId, [Event(type, entity.ToConnection(), now)], ct);
         try
         {
             // Replace (not merge) so the token columns are really removed; the ETag keeps a
             // reconnect that raced us from being overwritten.
-            await Table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, ct);
+            await Table.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, entity.ETag),
+                    .. events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, e.OutboxRow)),
+                ], ct);
         }
         catch (RequestFailedException ex) when (ex.Status == 412)
         {
             return await EndAsync(userId, env, status, ct);
         }
+        await publisher.DispatchAsync(Table, events, ct);
         return true;
     }
 
@@ -92,6 +111,9 @@ public sealed class ConnectionStore(Tables tables, TokenProtector protector, Tim
         var response = await Table.GetEntityIfExistsAsync<ConnectionEntity>(userId, env.ToWire(), cancellationToken: ct);
         return response.HasValue ? response.Value : null;
     }
+
+    private static WebhookEvent Event(string type, Connection c, DateTimeOffset at) =>
+        WebhookEvent.Create(type, at, new { user_id = c.UserId, env = c.Env, account_id = c.AccountId, account_number = c.AccountNumber, status = c.Status, scopes = c.Scopes });
 
     /// <summary>The associated data that binds a ciphertext to its row.</summary>
     private static string Owner(string userId, AlpacaEnv env) => $"{userId}|{env.ToWire()}";

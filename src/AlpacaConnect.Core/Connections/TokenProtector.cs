@@ -18,10 +18,16 @@ public sealed class TokenProtector(SecretStore secrets)
     private const int NonceSize = 12;
     private const int TagSize = 16;
 
-    public async Task<ProtectedToken> ProtectAsync(AccessToken token, string owner, CancellationToken ct)
+    public Task<ProtectedToken> ProtectAsync(AccessToken token, string owner, CancellationToken ct) => ProtectAsync(token.Value, owner, ct);
+
+    public async Task<AccessToken> UnprotectAsync(ProtectedToken token, string owner, CancellationToken ct) =>
+        new(await UnprotectStringAsync(token, owner, ct));
+
+    /// <summary>Any secret value at rest (tokens, webhook signing secrets) under the same key.</summary>
+    public async Task<ProtectedToken> ProtectAsync(string value, string owner, CancellationToken ct)
     {
         var key = await secrets.GetAsync(SecretNames.TokenEncryptionKey, ct);
-        var plaintext = Encoding.UTF8.GetBytes(token.Value);
+        var plaintext = Encoding.UTF8.GetBytes(value);
         var output = new byte[NonceSize + TagSize + plaintext.Length];
         var nonce = output.AsSpan(0, NonceSize);
         RandomNumberGenerator.Fill(nonce);
@@ -30,7 +36,7 @@ public sealed class TokenProtector(SecretStore secrets)
         return new ProtectedToken(Convert.ToBase64String(output), key.Version);
     }
 
-    public async Task<AccessToken> UnprotectAsync(ProtectedToken token, string owner, CancellationToken ct)
+    public async Task<string> UnprotectStringAsync(ProtectedToken token, string owner, CancellationToken ct)
     {
         var key = await secrets.GetVersionAsync(SecretNames.TokenEncryptionKey, token.KeyVersion, ct);
         var input = Convert.FromBase64String(token.Ciphertext);
@@ -39,7 +45,7 @@ public sealed class TokenProtector(SecretStore secrets)
         var plaintext = new byte[input.Length - NonceSize - TagSize];
         using (var aes = new AesGcm(KeyBytes(key), TagSize))
             aes.Decrypt(input.AsSpan(0, NonceSize), input.AsSpan(NonceSize + TagSize), input.AsSpan(NonceSize, TagSize), plaintext, Encoding.UTF8.GetBytes(owner));
-        return new AccessToken(Encoding.UTF8.GetString(plaintext));
+        return Encoding.UTF8.GetString(plaintext);
     }
 
     private static byte[] KeyBytes(SecretValue key)

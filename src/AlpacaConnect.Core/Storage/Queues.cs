@@ -10,9 +10,10 @@ namespace AlpacaConnect.Core.Storage;
 public sealed class Queues(QueueServiceClient service, IOptions<StorageOptions> options)
 {
     public const string TradeExecutions = "trade-executions";
+    public const string WebhookDeliveries = "webhook-deliveries";
     public const string PoisonSuffix = "-poison";
 
-    public static readonly IReadOnlyList<string> All = [TradeExecutions];
+    public static readonly IReadOnlyList<string> All = [TradeExecutions, WebhookDeliveries];
 
     private readonly string _prefix = options.Value.Prefix;
 

@@ -10,8 +10,10 @@ public sealed class Tables(TableServiceClient service, IOptions<StorageOptions> 
     public const string OAuthStates = "oauthstates";
     public const string Connections = "connections";
     public const string Trades = "trades";
+    public const string WebhookSubscriptions = "webhooksubs";
+    public const string WebhookDeliveries = "webhookdeliveries";
 
-    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, Trades];
+    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, Trades, WebhookSubscriptions, WebhookDeliveries];
 
     private readonly string _prefix = options.Value.Prefix;
 

@@ -7,6 +7,7 @@ using Azure.Data.Tables;
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Http;
 using AlpacaConnect.Core.Storage;
+using AlpacaConnect.Core.Webhooks;
 
 namespace AlpacaConnect.Core.Trading;
 
@@ -15,7 +16,7 @@ namespace AlpacaConnect.Core.Trading;
 /// idempotency key ("idem~" + hash). Both are written in one entity-group transaction, so a trade
 /// never exists without its key or a key without its trade, in one round trip.
 /// </summary>
-public sealed class TradeStore(Tables tables)
+public sealed class TradeStore(Tables tables, WebhookPublisher publisher)
 {
     private const string IdempotencyPrefix = "idem~";
 
@@ -33,11 +34,17 @@ public sealed class TradeStore(Tables tables)
             ["TradeRowKey"] = trade.RowKey,
             ["BodyHash"] = bodyHash,
         };
+        var events = await publisher.PrepareAsync(trade.PartitionKey, trade.TakeEvents(), ct);
         try
         {
             var result = await Table.SubmitTransactionAsync(
-                [new TableTransactionAction(TableTransactionActionType.Add, trade), new TableTransactionAction(TableTransactionActionType.Add, keyRow)], ct);
+                [
+                    new TableTransactionAction(TableTransactionActionType.Add, trade),
+                    new TableTransactionAction(TableTransactionActionType.Add, keyRow),
+                    .. events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, e.OutboxRow)),
+                ], ct);
             trade.ETag = result.Value[0].Headers.ETag ?? throw new InvalidOperationException("Table storage returned no ETag.");
+            await publisher.DispatchAsync(Table, events, ct);
             return new Accepted(trade);
         }
         catch (TableTransactionFailedException ex) when (ex.Status == 409)
@@ -53,19 +60,35 @@ public sealed class TradeStore(Tables tables)
         return found.HasValue ? found.Value : null;
     }
 
-    /// <summary>Writes the trade if it is unchanged since <paramref name="etag"/>; false if someone else wrote first.</summary>
+    /// <summary>
+    /// Writes the trade, with the events its change raised, if it is unchanged since
+    /// <paramref name="etag"/>; false if someone else wrote first (then nothing is written).
+    /// </summary>
     public async Task<bool> TryUpdateAsync(TradeEntity trade, ETag etag, CancellationToken ct)
     {
+        var raised = trade.TakeEvents();
+        var events = raised.Count == 0 ? [] : await publisher.PrepareAsync(trade.PartitionKey, raised, ct);
         try
         {
-            var response = await Table.UpdateEntityAsync(trade, etag, TableUpdateMode.Replace, ct);
-            trade.ETag = response.Headers.ETag ?? trade.ETag;
-            return true;
+            if (events.Count == 0)
+            {
+                var response = await Table.UpdateEntityAsync(trade, etag, TableUpdateMode.Replace, ct);
+                trade.ETag = response.Headers.ETag ?? trade.ETag;
+                return true;
+            }
+            var result = await Table.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, trade, etag),
+                    .. events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, e.OutboxRow)),
+                ], ct);
+            trade.ETag = result.Value[0].Headers.ETag ?? trade.ETag;
         }
         catch (RequestFailedException ex) when (ex.Status is 412 or 404)
         {
             return false;
         }
+        await publisher.DispatchAsync(Table, events, ct);
+        return true;
     }
 
     /// <summary>Every trade not yet in a terminal status. A filtered scan: only open trades come back.</summary>
@@ -77,6 +100,10 @@ public sealed class TradeStore(Tables tables)
 
     private static string Hash(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
 }
+
+/// <summary>What trade.* and order.* webhook events carry.</summary>
+public sealed record TradeEventData(string TradeId, string UserId, string Env, string Status, string ClientOrderId,
+    string? AlpacaOrderId, string? FilledQty, string? FilledAvgPrice, string? Reason);
 
 /// <summary>The trade row. History and order are JSON columns: read together, never queried.</summary>
 public sealed class TradeEntity : ITableEntity
@@ -99,6 +126,16 @@ public sealed class TradeEntity : ITableEntity
     public string? Reason { get; set; }
     public bool CancelRequested { get; set; }
     public string HistoryJson { get; set; } = "[]";
+
+    private readonly List<WebhookEvent> _events = [];
+
+    /// <summary>The webhook events this entity's changes raised since the last write; the store writes them with it.</summary>
+    public List<WebhookEvent> TakeEvents()
+    {
+        var events = _events.ToList();
+        _events.Clear();
+        return events;
+    }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 
@@ -140,16 +177,42 @@ public sealed class TradeEntity : ITableEntity
             return;
         history.Add(new TradeEvent(status, at, detail));
         HistoryJson = JsonSerializer.Serialize(history, JsonBody.Options);
+        var changed = status != Status;
         Status = status;
         IsOpen = TradeStatus.IsOpen(status);
         UpdatedAt = at;
         if (detail is not null && status is TradeStatus.Rejected or TradeStatus.Failed or TradeStatus.Canceled or TradeStatus.Expired)
             Reason = detail;
+        if (changed || status == TradeStatus.PartiallyFilled)
+            Raise(status, at);
+    }
+
+    /// <summary>trade.accepted: raised once, by the API that accepts the trade (not by rebuilt copies of the row).</summary>
+    public void RaiseAccepted() => Raise(TradeStatus.Accepted, CreatedAt);
+
+    /// <summary>trade.* for our side of the lifecycle, order.* for what Alpaca did with the order.</summary>
+    private void Raise(string status, DateTimeOffset at)
+    {
+        var type = status switch
+        {
+            TradeStatus.Accepted => WebhookEventTypes.TradeAccepted,
+            TradeStatus.Submitted => WebhookEventTypes.TradeSubmitted,
+            TradeStatus.Rejected => WebhookEventTypes.TradeRejected,
+            TradeStatus.Failed => WebhookEventTypes.TradeFailed,
+            TradeStatus.PartiallyFilled => WebhookEventTypes.OrderPartiallyFilled,
+            TradeStatus.Filled => WebhookEventTypes.OrderFilled,
+            TradeStatus.Canceled => WebhookEventTypes.OrderCanceled,
+            TradeStatus.Expired => WebhookEventTypes.OrderExpired,
+            _ => null,
+        };
+        if (type is not null)
+            _events.Add(WebhookEvent.Create(type, at, new TradeEventData(TradeId, PartitionKey, Env, Status, ClientOrderId, AlpacaOrderId, FilledQty, FilledAvgPrice, Reason)));
     }
 
     /// <summary>Takes Alpaca's view of the order: id, status, fills.</summary>
     public void Apply(AlpacaOrder order, DateTimeOffset at)
     {
+        var firstSight = AlpacaOrderId is null;
         AlpacaOrderId = order.Id;
         AlpacaStatus = order.Status;
         FilledQty = order.FilledQty;
@@ -162,6 +225,9 @@ public sealed class TradeEntity : ITableEntity
             TradeStatus.Canceled when order.Status == "replaced" => "replaced at Alpaca",
             _ => null,
         };
+        // An order that filled on arrival was still submitted first: say so, in the history and as an event.
+        if (firstSight && status != TradeStatus.Submitted && status is not TradeStatus.Rejected)
+            Record(TradeStatus.Submitted, at, $"alpaca order {order.Id}");
         Record(status, at, detail);
     }
 

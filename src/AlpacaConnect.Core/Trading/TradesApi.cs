@@ -46,6 +46,7 @@ public sealed partial class TradesApi(
             return Problems.Validation(errors, "Nothing was stored or queued.");
 
         var trade = TradeEntity.Accepted(body.UserId, TradeIds.NewRowKey(), body.Env, body.Order, time.GetUtcNow());
+        trade.RaiseAccepted();
         switch (await store.AcceptAsync(trade, key, TradeStore.BodyHash(body), ct))
         {
             case TradeStore.Accepted accepted:

@@ -1,5 +1,6 @@
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Trading;
+using AlpacaConnect.Core.Webhooks;
 using Microsoft.Extensions.Options;
 
 namespace AlpacaConnect.Server.Background;
@@ -14,6 +15,14 @@ internal static class BackgroundWork
             (sp, message, dequeueCount, ct) => sp.GetRequiredService<TradeExecutor>().ExecuteAsync(message, dequeueCount, ct),
             (sp, message, ct) => sp.GetRequiredService<TradeExecutor>().SettlePoisonAsync(message, ct)));
 
+        AddQueue(services, new QueueBinding(Queues.WebhookDeliveries,
+            (sp, message, _, ct) => sp.GetRequiredService<WebhookDispatcher>().DeliverAsync(message, ct),
+            (sp, message, ct) => sp.GetRequiredService<WebhookDispatcher>().DeadLetterPoisonAsync(message, ct)));
+
+        services.AddSingleton<IHostedService>(sp => new ScheduledRunner("webhook outbox sweep",
+            sp.GetRequiredService<IOptions<WebhookOptions>>().Value.SweepSchedule,
+            (services, ct) => services.GetRequiredService<OutboxSweep>().RunAsync(ct),
+            sp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ScheduledRunner>>()));
         services.AddSingleton<IHostedService>(sp => new ScheduledRunner("trade status sync",
             sp.GetRequiredService<IOptions<TradingOptions>>().Value.StatusSyncSchedule,
             (services, ct) => services.GetRequiredService<TradeStatusSync>().RunAsync(ct),

@@ -58,7 +58,28 @@ public sealed class TestSystem : IAsyncDisposable
     public static async Task<TestSystem> StartAsync(
         Action<IServiceCollection>? overrideServices = null,
         IDictionary<string, string?>? settings = null,
-        Action<SandboxOptions>? sandboxOptions = null)
+        Action<SandboxOptions>? sandboxOptions = null,
+        Func<Uri, IDictionary<string, string?>>? serverSettings = null)
+    {
+        // Ports are chosen before binding (the Sandbox must know the callback URL), so another
+        // process can take one in between; pick new ones and try again.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(overrideServices, settings, sandboxOptions, serverSettings);
+            }
+            catch (IOException ex) when (attempt < 4 && ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+            }
+        }
+    }
+
+    private static async Task<TestSystem> StartOnceAsync(
+        Action<IServiceCollection>? overrideServices = null,
+        IDictionary<string, string?>? settings = null,
+        Action<SandboxOptions>? sandboxOptions = null,
+        Func<Uri, IDictionary<string, string?>>? serverSettings = null)
     {
         var prefix = Azurite.NewPrefix();
         int serverPort = FreePort.Next(), sandboxPort = FreePort.Next();
@@ -94,12 +115,29 @@ public sealed class TestSystem : IAsyncDisposable
             ["Server:Queues:VisibilityTimeout"] = "00:00:05",
             ["Server:Queues:RetryDelay"] = "00:00:01",
             ["Server:Queues:MaxPollingInterval"] = "00:00:00.200",
+            // The receivers in tests listen on loopback; the refusal of such targets has its own test.
+            ["Webhooks:AllowPrivateTargets"] = "true",
+            ["Webhooks:RetrySchedule"] = "00:00:00,00:00:00.300,00:00:00.300,00:00:00.300",
+            ["Webhooks:SweepSchedule"] = "0 0 0 1 1 *",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             config[key] = value;
+        // Settings that need the Server's own URL (picked here), e.g. its origin as an allowed return origin.
+        foreach (var (key, value) in serverSettings?.Invoke(serverUrl) ?? new Dictionary<string, string?>())
+            config[key] = value;
 
         var logs = new CapturedLogs();
-        var server = await StartServerAsync(serverUrl, config, logs, overrideServices);
+        WebApplication server;
+        try
+        {
+            server = await StartServerAsync(serverUrl, config, logs, overrideServices);
+        }
+        catch
+        {
+            await sandbox.StopAsync();
+            await sandbox.DisposeAsync();
+            throw;
+        }
         return new TestSystem(sandbox, server, config, prefix, serverUrl, sandboxUrl, tokenKey, logs);
     }
 
