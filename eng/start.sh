@@ -65,6 +65,7 @@ cat <<INFO
 
 Alpaca Connect Functions is running.
   API (Server)      $server_url/api        health: $server_url/api/health
+  Demo page         $server_url/demo       (connect, trade, watch it fill)
   Sandbox (Alpaca)  $sandbox_url           logs: $data/sandbox.log
   Azurite           http://127.0.0.1:10000-10002 (data in $data/azurite)
   Function key      $FUNCTION_KEY   (send as x-functions-key)

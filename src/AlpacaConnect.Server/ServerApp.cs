@@ -32,6 +32,7 @@ public static class ServerApp
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.MapDemo();
         app.MapApi();
         return app;
     }
