@@ -65,6 +65,10 @@ param alpacaScopes string = 'account:write trading'
 @minLength(1)
 param allowedReturnOrigins string
 
+@description('NCRONTAB schedule (6 fields, with seconds) of the webhook outbox sweep timer (Webhooks__SweepSchedule): dispatches events a crash left undelivered. Default: every minute at :30.')
+@minLength(11)
+param webhookSweepSchedule string = '30 */1 * * * *'
+
 @description('NCRONTAB schedule (6 fields, with seconds) of the order-status sync timer (Trading__StatusSyncSchedule). Default: every minute.')
 @minLength(11)
 param statusSyncSchedule string = '0 */1 * * * *'
@@ -260,6 +264,7 @@ module appSettings 'app/app-settings.bicep' = {
       Connect__PublicBaseUrl: 'https://${functionApp.outputs.defaultHostName}'
       Connect__AllowedReturnOrigins: allowedReturnOrigins
       Trading__StatusSyncSchedule: statusSyncSchedule
+      Webhooks__SweepSchedule: webhookSweepSchedule
     }
   }
 }
