@@ -17,6 +17,7 @@ public static class JsonBody
         RespectRequiredConstructorParameters = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         NumberHandling = JsonNumberHandling.Strict,
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
     };
 
     /// <summary>Reads the body as <typeparamref name="T"/> or says, for a 400, what was wrong with it.</summary>

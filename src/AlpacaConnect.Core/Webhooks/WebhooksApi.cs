@@ -13,6 +13,12 @@ public sealed class WebhooksApi(SubscriptionStore subscriptions, DeliveryLog log
 
     public sealed record EventQueued(string EventId, string SubscriptionId);
 
+    public sealed record SubscriptionList(IReadOnlyList<WebhookSubscription> Subscriptions);
+
+    public sealed record SubscriptionDeliveries(string SubscriptionId, IReadOnlyList<DeliveryAttempt> Attempts);
+
+    public sealed record EventDeliveries(string EventId, IReadOnlyList<DeliveryAttempt> Attempts);
+
     /// <summary>POST /api/webhooks/subscriptions: 201 with the signing secret (whsec_...), shown once.</summary>
     public async Task<IResult> CreateAsync(HttpRequest request)
     {
@@ -41,7 +47,7 @@ public sealed class WebhooksApi(SubscriptionStore subscriptions, DeliveryLog log
     }
 
     public async Task<IResult> ListAsync(HttpRequest request) =>
-        JsonBody.Ok(new { subscriptions = await subscriptions.ListAsync(request.HttpContext.RequestAborted) });
+        JsonBody.Ok(new SubscriptionList(await subscriptions.ListAsync(request.HttpContext.RequestAborted)));
 
     public async Task<IResult> GetAsync(HttpRequest request, string id) =>
         await subscriptions.GetAsync(id, request.HttpContext.RequestAborted) is { } subscription ? JsonBody.Ok(subscription) : NotFound(id);
@@ -72,7 +78,7 @@ public sealed class WebhooksApi(SubscriptionStore subscriptions, DeliveryLog log
         var ct = request.HttpContext.RequestAborted;
         if (await subscriptions.GetAsync(id, ct) is null)
             return NotFound(id);
-        return JsonBody.Ok(new { subscription_id = id, attempts = await log.ForSubscriptionAsync(id, ct) });
+        return JsonBody.Ok(new SubscriptionDeliveries(id, await log.ForSubscriptionAsync(id, ct)));
     }
 
     public async Task<IResult> EventDeliveriesAsync(HttpRequest request, string eventId)
@@ -80,7 +86,7 @@ public sealed class WebhooksApi(SubscriptionStore subscriptions, DeliveryLog log
         if (!eventId.StartsWith("evt_", StringComparison.Ordinal) || eventId.Length != 36)
             return Problems.NotFound($"No event '{eventId}'.");
         var attempts = await log.ForEventAsync(eventId, request.HttpContext.RequestAborted);
-        return attempts.Count == 0 ? Problems.NotFound($"No deliveries of event '{eventId}'.") : JsonBody.Ok(new { event_id = eventId, attempts });
+        return attempts.Count == 0 ? Problems.NotFound($"No deliveries of event '{eventId}'.") : JsonBody.Ok(new EventDeliveries(eventId, attempts));
     }
 
     /// <summary>POST .../deliveries/{eventId}/redeliver: the same event (same webhook-id) sent again, schedule restarted.</summary>

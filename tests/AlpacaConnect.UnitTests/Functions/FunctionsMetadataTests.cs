@@ -24,35 +24,19 @@ public sealed class FunctionsMetadataTests
         return Assert.Single(entry.GetProperty("bindings").EnumerateArray(), b => b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal));
     }
 
+    public static TheoryData<string> HttpEndpoints => new(Core.Api.ApiCatalog.All.Select(e => e.Name));
+
+    /// <summary>The Functions app serves exactly what the catalog (and so the Server and the OpenAPI document) says.</summary>
     [Theory]
-    [InlineData("CreateConnectLink", "connect-links", "post", "Function")]
-    [InlineData("Authorize", "oauth/authorize", "get", "Anonymous")]
-    [InlineData("OAuthCallback", "oauth/callback", "get", "Anonymous")]
-    [InlineData("ListConnections", "connections/{userId}", "get", "Function")]
-    [InlineData("Disconnect", "connections/{userId}/{env}", "delete", "Function")]
-    [InlineData("Health", "health", "get", "Anonymous")]
-    [InlineData("AcceptTrade", "trades", "post", "Function")]
-    [InlineData("GetTrade", "trades/{id}", "get", "Function")]
-    [InlineData("CancelTrade", "trades/{id}", "delete", "Function")]
-    [InlineData("GetAccount", "connections/{userId}/{env}/account", "get", "Function")]
-    [InlineData("GetPositions", "connections/{userId}/{env}/positions", "get", "Function")]
-    [InlineData("GetOrders", "connections/{userId}/{env}/orders", "get", "Function")]
-    [InlineData("CreateWebhookSubscription", "webhooks/subscriptions", "post", "Function")]
-    [InlineData("ListWebhookSubscriptions", "webhooks/subscriptions", "get", "Function")]
-    [InlineData("GetWebhookSubscription", "webhooks/subscriptions/{id}", "get", "Function")]
-    [InlineData("DeleteWebhookSubscription", "webhooks/subscriptions/{id}", "delete", "Function")]
-    [InlineData("RotateWebhookSecret", "webhooks/subscriptions/{id}/rotate-secret", "post", "Function")]
-    [InlineData("SendTestWebhook", "webhooks/subscriptions/{id}/test", "post", "Function")]
-    [InlineData("ListSubscriptionDeliveries", "webhooks/subscriptions/{id}/deliveries", "get", "Function")]
-    [InlineData("RedeliverWebhook", "webhooks/subscriptions/{id}/deliveries/{eventId}/redeliver", "post", "Function")]
-    [InlineData("ListEventDeliveries", "webhooks/events/{eventId}/deliveries", "get", "Function")]
-    public void Http_functions_have_the_route_method_and_auth_level_the_server_mirrors(string name, string route, string method, string authLevel)
+    [MemberData(nameof(HttpEndpoints))]
+    public void Http_functions_match_the_api_catalog(string name)
     {
+        var endpoint = Core.Api.ApiCatalog.All.Single(e => e.Name == name);
         var trigger = Trigger(name);
         Assert.Equal("httpTrigger", trigger.GetProperty("type").GetString());
-        Assert.Equal(route, trigger.GetProperty("route").GetString());
-        Assert.Equal([method], trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
-        Assert.Equal(authLevel, trigger.GetProperty("authLevel").GetString());
+        Assert.Equal(endpoint.Route, trigger.GetProperty("route").GetString());
+        Assert.Equal([endpoint.Method.ToLowerInvariant()], trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal(endpoint.Keyed ? "Function" : "Anonymous", trigger.GetProperty("authLevel").GetString());
     }
 
     [Theory]
@@ -84,9 +68,12 @@ public sealed class FunctionsMetadataTests
     {
         var tested = typeof(FunctionsMetadataTests).GetMethods()
             .SelectMany(m => m.GetCustomAttributes(typeof(InlineDataAttribute), false).Cast<InlineDataAttribute>())
-            .Select(a => (string)a.GetData(null!).First()[0]).ToHashSet();
+            .Select(a => (string)a.GetData(null!).First()[0])
+            .Concat(Core.Api.ApiCatalog.All.Select(e => e.Name)).ToHashSet();
         var names = Functions.Value.Select(f => f.GetProperty("name").GetString()!).ToList();
-        Assert.Equal(27, names.Count);
+        Assert.Equal(28, names.Count);
         Assert.Empty(names.Where(n => !tested.Contains(n)));
+        // And no catalog endpoint is missing from the Functions app.
+        Assert.Empty(Core.Api.ApiCatalog.All.Select(e => e.Name).Where(n => !names.Contains(n)));
     }
 }
