@@ -1,4 +1,5 @@
 using AlpacaConnect.Core;
+using AlpacaConnect.Core.Telemetry;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,4 +9,5 @@ var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Services.AddApplicationInsightsTelemetryWorkerService().ConfigureFunctionsApplicationInsights();
 builder.Services.AddAlpacaConnectCore(builder.Configuration);
+builder.Services.AddAlpacaConnectTelemetry(builder.Configuration);
 await builder.Build().RunAsync();

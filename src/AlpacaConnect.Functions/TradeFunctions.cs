@@ -37,8 +37,11 @@ public sealed class TradeFunctions(TradesApi trades, BrokerageReadsApi reads, Tr
 
     /// <summary>Throwing lets the host retry (visibility timeout) and, after maxDequeueCount (host.json), poison the message.</summary>
     [Function("ExecuteTrade")]
-    public Task Execute([QueueTrigger(Queues.TradeExecutions)] string message, long dequeueCount, CancellationToken cancellationToken) =>
-        executor.ExecuteAsync(message, dequeueCount, cancellationToken);
+    public Task Execute([QueueTrigger(Queues.TradeExecutions)] string message, long dequeueCount, FunctionContext context, CancellationToken cancellationToken)
+    {
+        QueueTelemetry.RecordAge(Queues.TradeExecutions, context);
+        return executor.ExecuteAsync(message, dequeueCount, cancellationToken);
+    }
 
     [Function("SettlePoisonedTrade")]
     public Task SettlePoison([QueueTrigger(Queues.TradeExecutions + Queues.PoisonSuffix)] string message, CancellationToken cancellationToken) =>

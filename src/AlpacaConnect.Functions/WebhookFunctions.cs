@@ -46,8 +46,11 @@ public sealed class WebhookFunctions(WebhooksApi webhooks, WebhookDispatcher dis
         webhooks.EventDeliveriesAsync(request, eventId);
 
     [Function("DeliverWebhook")]
-    public Task Deliver([QueueTrigger(Queues.WebhookDeliveries)] string message, CancellationToken cancellationToken) =>
-        dispatcher.DeliverAsync(message, cancellationToken);
+    public Task Deliver([QueueTrigger(Queues.WebhookDeliveries)] string message, FunctionContext context, CancellationToken cancellationToken)
+    {
+        QueueTelemetry.RecordAge(Queues.WebhookDeliveries, context);
+        return dispatcher.DeliverAsync(message, cancellationToken);
+    }
 
     [Function("DeadLetterPoisonedWebhook")]
     public Task DeadLetter([QueueTrigger(Queues.WebhookDeliveries + Queues.PoisonSuffix)] string message, CancellationToken cancellationToken) =>

@@ -1,5 +1,7 @@
 using AlpacaConnect.Core;
 using AlpacaConnect.Core.Http;
+using AlpacaConnect.Core.Telemetry;
+using OpenTelemetry.Trace;
 using AlpacaConnect.Server.Background;
 
 namespace AlpacaConnect.Server;
@@ -23,6 +25,7 @@ public static class ServerApp
 
         builder.Services.AddAlpacaConnectCore(builder.Configuration);
         builder.Services.AddBackgroundWork(builder.Configuration);
+        builder.Services.AddAlpacaConnectTelemetry(builder.Configuration, tracing => tracing.AddAspNetCoreInstrumentation());
         builder.Services.AddOptions<FunctionKeyOptions>().Bind(builder.Configuration.GetSection(FunctionKeyOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>

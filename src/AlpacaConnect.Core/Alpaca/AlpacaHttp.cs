@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Globalization;
+using AlpacaConnect.Core.Telemetry;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -11,9 +13,12 @@ internal static class AlpacaHttp
 {
     public static async Task<AlpacaResult<T>> SendAsync<T>(HttpClient http, HttpRequestMessage request, CancellationToken ct)
     {
+        var started = Stopwatch.GetTimestamp();
+        var status = 0;
         try
         {
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+            status = (int)response.StatusCode;
             if (!response.IsSuccessStatusCode)
                 return AlpacaResult<T>.Fail(await ReadErrorAsync(response, ct));
             if (typeof(T) == typeof(NoContent))
@@ -39,6 +44,24 @@ internal static class AlpacaHttp
         {
             return AlpacaResult<T>.Fail(new AlpacaError(AlpacaErrorKind.ServerError, 200, null, "Alpaca answered with JSON we could not read."));
         }
+        finally
+        {
+            AlpacaConnectTelemetry.AlpacaRequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                new KeyValuePair<string, object?>("operation", Operation(request)), new KeyValuePair<string, object?>("status", status));
+        }
+    }
+
+    /// <summary>"GET v2/orders/{id}": the call without ids, so the metric has few, meaningful series.</summary>
+    internal static string Operation(HttpRequestMessage request)
+    {
+        var segments = request.RequestUri!.AbsolutePath.Trim('/').Split('/').ToList();
+        var v2 = segments.FindIndex(s => s is "v2" or "oauth");
+        if (v2 > 0)
+            segments.RemoveRange(0, v2);
+        for (var i = 1; i < segments.Count; i++)
+            if (segments[i - 1] is "orders" or "positions" or "assets")
+                segments[i] = "{id}";
+        return $"{request.Method.Method} {string.Join('/', segments)}";
     }
 
     public static async Task<AlpacaError> ReadErrorAsync(HttpResponseMessage response, CancellationToken ct)

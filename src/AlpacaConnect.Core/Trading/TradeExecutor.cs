@@ -1,5 +1,6 @@
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Connections;
+using AlpacaConnect.Core.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -31,6 +32,9 @@ public sealed partial class TradeExecutor(
     {
         var message = TradeExecution.Deserialize(messageText) ?? throw new UnreadableTradeMessageException();
         var (userId, env) = (message.UserId, message.AlpacaEnv);
+        using var activity = AlpacaConnectTelemetry.Source.StartActivity("trade.execute");
+        activity?.SetTag("trade.id", message.TradeId).SetTag("user.id", userId).SetTag("messaging.attempt", message.Attempt).SetTag("messaging.dequeue_count", dequeueCount);
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["TradeId"] = message.TradeId, ["UserId"] = userId });
 
         var connection = await tokens.GetAsync(userId, env, ct);
         if (connection is null)
@@ -155,6 +159,7 @@ public sealed partial class TradeExecutor(
         trade.Apply(order, now);
         if (await store.TryUpdateAsync(trade, new Azure.ETag(message.ETag), ct))
         {
+            AlpacaConnectTelemetry.CountTrade(TradeStatus.Submitted);
             LogSubmitted(message.TradeId, order.Id, order.Status);
             return;
         }
@@ -170,6 +175,7 @@ public sealed partial class TradeExecutor(
                 await CancelAfterSubmitAsync(current, order, ct);
             if (await store.TryUpdateAsync(current, current.ETag, ct))
             {
+                AlpacaConnectTelemetry.CountTrade(TradeStatus.Submitted);
                 LogSubmitted(message.TradeId, order.Id, order.Status);
                 return;
             }
@@ -204,6 +210,7 @@ public sealed partial class TradeExecutor(
             if (!await store.TryUpdateAsync(current, current.ETag, ct))
                 throw new InvalidOperationException($"Trade {message.TradeId} changed while it was being finished; retrying the message.");
         }
+        AlpacaConnectTelemetry.CountTrade(status);
         LogFinished(message.TradeId, status, reason);
     }
 

@@ -1,5 +1,6 @@
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Connections;
+using AlpacaConnect.Core.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -27,6 +28,7 @@ public sealed partial class TradeStatusSync(
 
     public async Task<SyncReport> RunAsync(CancellationToken ct)
     {
+        using var activity = AlpacaConnectTelemetry.Source.StartActivity("trade.status_sync");
         var open = new List<TradeEntity>();
         await foreach (var trade in store.QueryOpenAsync(ct))
             open.Add(trade);

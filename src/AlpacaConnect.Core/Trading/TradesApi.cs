@@ -1,6 +1,8 @@
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Connections;
+using System.Diagnostics;
 using AlpacaConnect.Core.Http;
+using AlpacaConnect.Core.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -51,6 +53,8 @@ public sealed partial class TradesApi(
         {
             case TradeStore.Accepted accepted:
                 await EnqueueAsync(accepted.Trade, ct);
+                AlpacaConnectTelemetry.CountTrade(TradeStatus.Accepted);
+                Activity.Current?.SetTag("trade.id", trade.TradeId).SetTag("user.id", trade.PartitionKey);
                 LogAccepted(trade.TradeId, trade.PartitionKey, trade.Env);
                 return Answer(accepted.Trade);
             case TradeStore.KeyUsed { SameBody: true } used:

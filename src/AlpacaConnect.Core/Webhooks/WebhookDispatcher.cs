@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using AlpacaConnect.Core.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StandardWebhooks;
@@ -34,6 +35,9 @@ public sealed partial class WebhookDispatcher(
     {
         var delivery = WebhookDelivery.Deserialize(messageText) ?? throw new UnreadableWebhookMessageException();
         var e = delivery.Event;
+        using var activity = AlpacaConnectTelemetry.Source.StartActivity("webhook.deliver");
+        activity?.SetTag("event.id", e.Id).SetTag("event.type", e.Type).SetTag("webhook.subscription_id", delivery.SubscriptionId).SetTag("messaging.attempt", delivery.Attempt);
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["EventId"] = e.Id, ["SubscriptionId"] = delivery.SubscriptionId });
         var target = await subscriptions.GetForDeliveryAsync(delivery.SubscriptionId, ct);
         if (target is null || target.Value.Subscription.Status != SubscriptionStatus.Enabled)
         {
@@ -115,8 +119,11 @@ public sealed partial class WebhookDispatcher(
         await RecordAsync(delivery, DeliveryOutcome.DeadLettered, null, 0, "The delivery failed repeatedly and moved to the poison queue.", null, ct);
     }
 
-    private Task RecordAsync(WebhookDelivery d, string outcome, int? status, long durationMs, string? error, DateTimeOffset? next, CancellationToken ct) =>
-        log.RecordAsync(new DeliveryAttempt(d.SubscriptionId, d.EventId, d.Type, d.Attempt, outcome, status, durationMs, error, time.GetUtcNow(), next), d.Event, ct);
+    private Task RecordAsync(WebhookDelivery d, string outcome, int? status, long durationMs, string? error, DateTimeOffset? next, CancellationToken ct)
+    {
+        AlpacaConnectTelemetry.CountDelivery(outcome);
+        return log.RecordAsync(new DeliveryAttempt(d.SubscriptionId, d.EventId, d.Type, d.Attempt, outcome, status, durationMs, error, time.GetUtcNow(), next), d.Event, ct);
+    }
 
     /// <summary>±10 %, so retries of many deliveries that failed together do not arrive together.</summary>
     private static TimeSpan Jittered(TimeSpan delay) => delay * (0.9 + Random.Shared.NextDouble() * 0.2);

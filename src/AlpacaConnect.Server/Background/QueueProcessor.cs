@@ -1,3 +1,4 @@
+using AlpacaConnect.Core.Telemetry;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 
@@ -81,6 +82,7 @@ public sealed partial class QueueProcessor(
 
     private async Task ProcessAsync(QueueMessage message, CancellationToken ct)
     {
+        AlpacaConnectTelemetry.RecordQueueAge(binding.Name, message.InsertedOn, DateTimeOffset.UtcNow);
         try
         {
             await binding.Handle(services, message.MessageText, message.DequeueCount, ct);
