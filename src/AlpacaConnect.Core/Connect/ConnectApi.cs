@@ -21,10 +21,7 @@ public sealed class ConnectApi(ConnectFlow flow, ReturnUrlPolicy returnUrls)
             return Problems.MalformedBody(error!);
 
         var errors = new Dictionary<string, string[]>();
-        if (!UserIds.IsValid(body.UserId))
-            errors["user_id"] = [$"Must be {UserIds.Rule}."];
-        if (!AlpacaEnvNames.TryParse(body.Env, out var env))
-            errors["env"] = ["Must be 'paper' or 'live'."];
+        var env = UserIds.Check(body.UserId, body.Env, errors);
         if (!returnUrls.IsAllowed(body.ReturnUrl, out var returnUrl))
             errors["return_url"] = ["Must be an absolute http(s) URL on one of the allowed return origins (Connect:AllowedReturnOrigins)."];
         if (errors.Count > 0)

@@ -39,10 +39,7 @@ public sealed class BrokerageReadsApi(ConnectionTokens tokens, AlpacaTradingClie
     {
         var ct = request.HttpContext.RequestAborted;
         var errors = new Dictionary<string, string[]>();
-        if (!UserIds.IsValid(userId))
-            errors["user_id"] = [$"Must be {UserIds.Rule}."];
-        if (!AlpacaEnvNames.TryParse(env, out var alpacaEnv))
-            errors["env"] = ["Must be 'paper' or 'live'."];
+        var alpacaEnv = UserIds.Check(userId, env, errors);
         if (errors.Count > 0)
             return Problems.Validation(errors);
 

@@ -25,12 +25,10 @@ public static partial class TradeValidator
     public static Dictionary<string, string[]> Validate(TradeRequest request)
     {
         var errors = new Errors();
-        if (!UserIds.IsValid(request.UserId))
-            errors.Add("user_id", $"Must be {UserIds.Rule}.");
-        if (!AlpacaEnvNames.TryParse(request.Env, out _))
-            errors.Add("env", "Must be 'paper' or 'live'.");
         ValidateOrder(request.Order, errors);
-        return errors.ToDictionary();
+        var result = errors.ToDictionary();
+        UserIds.Check(request.UserId, request.Env, result);
+        return result;
     }
 
     private static void ValidateOrder(TradeOrder o, Errors errors)
