@@ -121,6 +121,73 @@ public sealed class TradingFaultTests
     }
 }
 
+public sealed class TradingRecoveryTests
+{
+    private static readonly string[] Settled = ["submitted", "partially_filled", "filled", "canceled", "expired", "rejected", "failed"];
+
+    [Fact]
+    public async Task A_cancel_that_arrives_while_the_order_is_on_its_way_cancels_it_at_alpaca_once_it_lands()
+    {
+        var gate = new HoldOrderPosts();
+        await using var s = await TestSystem.StartAsync(services => services.AddCrashingAlpacaCalls(gate));
+        await s.ConnectAsync("ola");
+        await s.SetPriceAsync("META", "500.00");
+
+        var id = await s.TradeAsync("ola", new { symbol = "META", side = "buy", type = "limit", limit_price = "400.00", qty = "1", time_in_force = "gtc" });
+        await gate.Arrived.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(HttpStatusCode.Accepted, (await s.Api.DeleteAsync("/api/trades/" + id)).StatusCode);
+        gate.Release.SetResult();
+
+        var trade = await s.WaitForTradeAsync(id, ["canceled"], runSync: true);
+        Assert.True(trade.GetProperty("cancel_requested").GetBoolean());
+        var order = Assert.Single(await s.SandboxOrdersAsync("ola"));
+        Assert.Equal("canceled", order.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Trades_whose_queue_message_was_lost_are_requeued_by_the_sync_and_a_canceled_one_is_never_sent()
+    {
+        await using var s = await TestSystem.StartAsync(settings: new Dictionary<string, string?> { ["Trading:StaleAcceptedAfter"] = "00:00:01" });
+        await s.ConnectAsync("pia");
+        var store = s.Services.GetRequiredService<Core.Trading.TradeStore>();
+        var order = new Core.Trading.TradeOrder { Symbol = "AAPL", Side = "buy", Type = "market", Qty = "1", TimeInForce = "day" };
+
+        // Recorded but never queued, as after a crash between the two.
+        var lost = Core.Trading.TradeEntity.Accepted("pia", Core.Trading.TradeIds.NewRowKey(), "paper", order, DateTimeOffset.UtcNow);
+        await store.AcceptAsync(lost, "lost-1", "hash-1", default);
+        var canceled = Core.Trading.TradeEntity.Accepted("pia", Core.Trading.TradeIds.NewRowKey(), "paper", order, DateTimeOffset.UtcNow);
+        await store.AcceptAsync(canceled, "lost-2", "hash-2", default);
+        Assert.Equal(HttpStatusCode.Accepted, (await s.Api.DeleteAsync("/api/trades/" + canceled.TradeId)).StatusCode);
+
+        await Task.Delay(1500);
+        await s.SyncAsync();
+        Assert.Equal("filled", (await s.WaitForTradeAsync(lost.TradeId, Settled)).GetProperty("status").GetString());
+        var never = await s.WaitForTradeAsync(canceled.TradeId, Settled);
+        Assert.Equal("canceled", never.GetProperty("status").GetString());
+        Assert.Contains("before it was sent", never.GetProperty("reason").GetString());
+        Assert.Equal(["acf-" + lost.RowKey], (await s.SandboxOrdersAsync("pia")).Select(o => o.GetProperty("client_order_id").GetString()));
+    }
+}
+
+/// <summary>Holds the first order submission until the test releases it.</summary>
+internal sealed class HoldOrderPosts : DelegatingHandler
+{
+    private int _held;
+
+    public TaskCompletionSource Arrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (request.Method == HttpMethod.Post && Interlocked.Exchange(ref _held, 1) == 0)
+        {
+            Arrived.SetResult();
+            await Release.Task.WaitAsync(cancellationToken);
+        }
+        return await base.SendAsync(request, cancellationToken);
+    }
+}
+
 /// <summary>Lets the first order reach the Sandbox, then kills the call before the answer is used: the process "dies".</summary>
 internal sealed class CrashAfterOrderPlaced : DelegatingHandler
 {

@@ -27,6 +27,7 @@ public sealed record TradeExecution
     [JsonIgnore] public string RowKey => TradeId[(TradeId.LastIndexOf(TradeIds.Separator) + 1)..];
     [JsonIgnore] public AlpacaEnv AlpacaEnv => Env == "live" ? AlpacaEnv.Live : AlpacaEnv.Paper;
 
+    /// <summary>The message for a trade as just accepted (its ETag is the accept-time one).</summary>
     public static TradeExecution For(TradeEntity trade) => new()
     {
         TradeId = trade.TradeId,
@@ -35,6 +36,14 @@ public sealed record TradeExecution
         AcceptedAt = trade.CreatedAt,
         ETag = trade.ETag.ToString(),
     };
+
+    /// <summary>
+    /// A re-queued execution (the sync's safety net). The row may have changed since acceptance, so
+    /// the ETag is one that never matches: the executor then reads the row instead of rebuilding it.
+    /// </summary>
+    public static TradeExecution Retry(TradeEntity trade) => For(trade) with { ETag = NeverMatches, Attempt = 1 };
+
+    public const string NeverMatches = "W/\"datetime'1900-01-01T00%3A00%3A00.0000000Z'\"";
 
     public string Serialize() => JsonSerializer.Serialize(this, Options);
 

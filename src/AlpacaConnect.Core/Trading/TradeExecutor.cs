@@ -46,9 +46,18 @@ public sealed partial class TradeExecutor(
         var clientOrderId = TradeIds.ClientOrderId(message.RowKey);
         var pastDeadline = time.GetUtcNow() - message.AcceptedAt > _options.SubmitDeadline;
 
-        // A retry, a redelivery or a late message: the order may already be at Alpaca.
+        // A retry, a redelivery or a late message: the order may already be at Alpaca, and the
+        // trade may have changed since it was queued (a cancel): read both before anything is sent.
         if (message.Attempt > 0 || dequeueCount > 1 || pastDeadline)
         {
+            var trade = await store.GetAsync(userId, message.RowKey, ct);
+            if (trade is null || !trade.IsOpen)
+                return;
+            if (trade.CancelRequested && trade.AlpacaOrderId is null)
+            {
+                await FinishAsync(message, TradeStatus.Canceled, "Canceled before it was sent to Alpaca.", ct);
+                return;
+            }
             var existing = await alpaca.GetOrderByClientOrderIdAsync(env, token, clientOrderId, ct);
             if (existing.IsSuccess)
             {

@@ -70,7 +70,7 @@ public sealed partial class TradeStatusSync(
                 {
                     // The message was lost (crash between record and enqueue) or gave up: queue it again.
                     // Attempt 1 makes the executor look the order up before sending anything.
-                    await queue.EnqueueAsync(TradeExecution.For(trade) with { Attempt = 1 }, delay: null, ct);
+                    await queue.EnqueueAsync(TradeExecution.Retry(trade), delay: null, ct);
                     requeued++;
                     continue;
                 }
