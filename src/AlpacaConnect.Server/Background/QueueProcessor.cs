@@ -16,6 +16,9 @@ public sealed class QueueRunnerOptions
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(10);
 
     public TimeSpan MaxPollingInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Messages handled at once per queue. Handlers mostly wait on Alpaca and storage, so this is I/O width, not cores.</summary>
+    public int Concurrency { get; set; } = 64;
 }
 
 /// <summary>How the Server drains one queue, with the Functions queue trigger's semantics.</summary>
@@ -39,34 +42,52 @@ public sealed partial class QueueProcessor(
     ILogger<QueueProcessor> logger) : BackgroundService
 {
     private const int BatchSize = 32;
-    private const int Parallelism = 16;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.WhenAll(DrainAsync(queue, ProcessAsync, stoppingToken), DrainAsync(poison, ProcessPoisonAsync, stoppingToken));
     }
 
+    /// <summary>
+    /// A pipeline, not batch-by-batch: whenever handler slots are free, receive up to that many
+    /// messages, so one slow message never holds back the next batch.
+    /// </summary>
     private async Task DrainAsync(QueueClient source, Func<QueueMessage, CancellationToken, Task> process, CancellationToken ct)
     {
+        var slots = new SemaphoreSlim(timings.Concurrency, timings.Concurrency);
+        var running = new List<Task>();
         var idle = TimeSpan.FromMilliseconds(50);
         while (!ct.IsCancellationRequested)
         {
+            try
+            {
+                await slots.WaitAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            var free = 1;
+            while (free < BatchSize && slots.Wait(0, CancellationToken.None))
+                free++;
+
             QueueMessage[] messages;
             try
             {
-                messages = (await source.ReceiveMessagesAsync(BatchSize, timings.VisibilityTimeout, ct)).Value;
+                messages = (await source.ReceiveMessagesAsync(free, timings.VisibilityTimeout, ct)).Value;
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (Exception ex) when (ex is OperationCanceledException or Azure.RequestFailedException or HttpRequestException)
             {
-                return;
-            }
-            catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException)
-            {
+                slots.Release(free);
+                if (ct.IsCancellationRequested)
+                    break;
                 LogReceiveFailed(source.Name, ex.Message);
                 await DelayAsync(timings.MaxPollingInterval, ct);
                 continue;
             }
 
+            if (free > messages.Length)
+                slots.Release(free - messages.Length);
             if (messages.Length == 0)
             {
                 // Back off like the Functions host does (up to maxPollingInterval) when the queue is empty.
@@ -75,9 +96,25 @@ public sealed partial class QueueProcessor(
                 continue;
             }
             idle = TimeSpan.FromMilliseconds(50);
-            await Parallel.ForEachAsync(messages, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct },
-                async (message, token) => await process(message, token));
+            running.RemoveAll(t => t.IsCompleted);
+            foreach (var message in messages)
+                running.Add(Task.Run(async () =>
+                {
+                    try
+                    {
+                        await process(message, ct);
+                    }
+                    catch (Exception) when (ct.IsCancellationRequested)
+                    {
+                        // Shutting down: the message becomes visible again after its timeout.
+                    }
+                    finally
+                    {
+                        slots.Release();
+                    }
+                }, CancellationToken.None));
         }
+        await Task.WhenAll(running);
     }
 
     private async Task ProcessAsync(QueueMessage message, CancellationToken ct)
