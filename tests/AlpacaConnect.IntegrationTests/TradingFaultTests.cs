@@ -44,7 +44,8 @@ public sealed class TradingFaultTests
         string[] users = ["p1", "p2", "p3"];
         foreach (var user in users)
             await s.ConnectAsync(user);
-        await s.SetFaultsAsync(new { error_rate = 0.3, timeout_rate = 0.2, rate_limit_per_minute = 12, latency_ms = 20 });
+        // A storm: almost no rate budget while the burst arrives, and 5xx and timeouts throughout.
+        await s.SetFaultsAsync(new { error_rate = 0.3, timeout_rate = 0.2, rate_limit_per_minute = 3, latency_ms = 20 });
 
         var trades = new List<(string User, string Id)>();
         for (var i = 0; i < 24; i++)
@@ -52,6 +53,11 @@ public sealed class TradingFaultTests
             var user = users[i % users.Length];
             trades.Add((user, await s.TradeAsync(user, new { symbol = "SPY", side = "buy", type = "market", qty = "1", time_in_force = "day" })));
         }
+
+        await Task.Delay(4000);
+        Assert.Contains(s.Logs.Lines, l => l.Contains("rate limited", StringComparison.Ordinal));
+        // The storm passes (the budget comes back); the 5xx and timeouts go on.
+        await s.SetFaultsAsync(new { error_rate = 0.3, timeout_rate = 0.2, rate_limit_per_minute = 200, latency_ms = 20 });
 
         foreach (var (_, id) in trades)
         {
@@ -68,7 +74,6 @@ public sealed class TradingFaultTests
             Assert.Equal(mine.Order(), orders.Select(o => o.GetProperty("client_order_id").GetString()!).Order());
         }
         Assert.Equal(0, await s.QueueLengthAsync(Queues.TradeExecutions, poison: true));
-        Assert.Contains(s.Logs.Lines, l => l.Contains("rate limited", StringComparison.Ordinal));
         Assert.Contains(s.Logs.Lines, l => l.Contains("failed transiently", StringComparison.Ordinal));
     }
 
