@@ -123,7 +123,7 @@ public sealed class TradingTests(TradingFixture fixture) : IClassFixture<Trading
     public async Task The_same_queue_message_delivered_twice_places_one_order()
     {
         var id = await S.TradeAsync("xia", new { symbol = "QQQ", side = "buy", type = "market", qty = "1", time_in_force = "day" });
-        TradeIds.TryParse(id, out var user, out var row);
+        Assert.True(TradeIds.TryParse(id, out var user, out var row));
         var trade = await S.Services.GetRequiredService<TradeStore>().GetAsync(user, row, default);
         // The queue hands the same message out again (at-least-once): a copy with the accept-time ETag.
         var copy = TradeExecution.For(TradeEntity.Accepted(user, row, trade!.Env, trade.Order, trade.CreatedAt)) with { ETag = "W/\"stale\"" };

@@ -1,0 +1,60 @@
+using System.Globalization;
+
+namespace AlpacaConnect.Benchmarks;
+
+/// <summary>Command line of one benchmark run. Every figure has a default that keeps a run under ~3 minutes on 2 cores.</summary>
+internal sealed record BenchOptions
+{
+    public int Trades { get; init; } = 2000;
+    public int Users { get; init; } = 100;
+    public int Concurrency { get; init; } = 64;
+    public double Rate { get; init; } = 100;
+    public int AckTrades { get; init; } = 1000;
+    public int LatencyMs { get; init; } = 50;
+    public int Warmup { get; init; } = 200;
+    public string Out { get; init; } = "";
+
+    public const string Usage = """
+        Usage: eng/benchmark.sh [options]
+          --trades N        trades in phase B (throughput), half market, half far limit   (default 2000)
+          --users U         users connected through the consent flow                       (default 100)
+          --concurrency C   closed-loop senders in phase B and the baseline                (default 64)
+          --rate R          open-loop POST rate in phase A, requests/s                     (default 100)
+          --ack-trades N    trades in phase A (ack latency)                                (default 1000)
+          --latency-ms L    Sandbox latency added to every trading call                   (default 50)
+          --warmup N        untimed trades before phase A (JIT, token cache), then more in
+                            rounds of 200 until the JIT settles (max 40 s); 0 = none       (default 200)
+          --out PATH        JSON report (default <repo>/.data/benchmark.json)
+        """;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            int Int(int min) => int.TryParse(Next(), NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= min
+                ? v : throw new ArgumentException($"{args[i - 1]} must be a whole number >= {min}.");
+            o = args[i] switch
+            {
+                "--trades" => o with { Trades = Int(2) },
+                "--users" => o with { Users = Int(1) },
+                "--concurrency" => o with { Concurrency = Int(1) },
+                "--rate" => o with
+                {
+                    Rate = double.TryParse(Next(), NumberStyles.Float, CultureInfo.InvariantCulture, out var r) && r > 0
+                        ? r : throw new ArgumentException("--rate must be a positive number."),
+                },
+                "--ack-trades" => o with { AckTrades = Int(1) },
+                "--latency-ms" => o with { LatencyMs = Int(0) },
+                "--warmup" => o with { Warmup = Int(0) },
+                "--out" => o with { Out = Next() },
+                "-h" or "--help" => throw new HelpRequested(),
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'."),
+            };
+        }
+        return o;
+    }
+}
+
+internal sealed class HelpRequested : Exception;

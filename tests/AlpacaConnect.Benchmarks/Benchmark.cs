@@ -1,0 +1,932 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Runtime;
+using System.Text;
+using System.Text.Json;
+using Azure.Data.Tables;
+
+namespace AlpacaConnect.Benchmarks;
+
+/// <summary>
+/// One benchmark run: connect users, then the phases in order (warm-up, A ack latency, idle, B
+/// throughput and round trips, status sync, exactly-once check, direct-Sandbox baseline, Azurite
+/// write bound), each adding rows to <see cref="Report"/>.
+/// </summary>
+internal sealed class Benchmark(BenchOptions o)
+{
+    private const string Symbol = "SPY";
+    /// <summary>Far below SPY (~$500): these buy limits stay working until phase 5 pins the price under them.</summary>
+    private const string FarLimitPrice = "100";
+    private const string CrossingPrice = "99";
+
+    private readonly RoundTripMeter _meter = new();
+    private readonly string _run = Guid.NewGuid().ToString("N")[..8];
+    private readonly long _started = Stopwatch.GetTimestamp();
+    private BenchSystem _s = null!;
+    private string[] _users = [];
+    private long _peakHeap;
+    private int _accepted;
+
+    // Phase B's results feed the comparisons after it.
+    private double? _throughput, _rtPerTradeWork;
+
+    public Report Report { get; } = new();
+
+    public async Task<Exception?> RunAsync()
+    {
+        Exception? broke = null;
+        using var sampler = new CancellationTokenSource();
+        var heap = SampleHeapAsync(sampler.Token);
+        string? prefix = null;
+        try
+        {
+            await WarmupAsync();
+            await WaitForAzuriteGcAsync();
+            Step("starting the measured Sandbox and Server (fresh storage prefix)");
+            _s = await BenchSystem.StartAsync(o);
+            prefix = _s.Prefix;
+            _accepted = 0;
+            Report.Data["config"] = new
+            {
+                o.Trades, o.Users, o.Concurrency, o.Rate, o.AckTrades, o.LatencyMs, o.Warmup,
+                storage_prefix = prefix,
+                server_url = _s.ServerUrl.ToString(),
+                sandbox_url = _s.SandboxUrl.ToString(),
+                sandbox = new { latency_ms = o.LatencyMs, rate_limit_per_minute = 1_000_000, seed = BenchSystem.SandboxSeed },
+                server_settings = _s.ServerConfig.Where(c => !c.Key.StartsWith("Secrets:", StringComparison.Ordinal)).ToDictionary(c => c.Key, c => c.Value),
+                cores = Environment.ProcessorCount,
+                gc = GCSettings.IsServerGC ? "server" : "workstation",
+                runtime = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
+                azurite_cpu_visible = CpuClock.AzuriteFound,
+                storage = Environment.GetEnvironmentVariable("AZURITE_CONNECTION_STRING") is { Length: > 0 } ? "AZURITE_CONNECTION_STRING" : "UseDevelopmentStorage=true (Azurite on 10000-10002)",
+                started_at = DateTimeOffset.UtcNow,
+            };
+
+            await ConnectUsersAsync();
+            await PhaseAAsync();
+            var idle = await IdleAsync();
+            await PhaseBAsync(idle);
+            await StatusSyncAsync();
+            await ExactlyOnceAsync();
+            await BaselineAsync();
+            await StorageBoundAsync();
+        }
+        catch (Exception ex)
+        {
+            broke = ex;
+            Report.Notes.Add("RUN BROKE: " + ex.Message);
+        }
+        finally
+        {
+            await sampler.CancelAsync();
+            await heap;
+            MemoryFigures();
+            if (_s is not null)
+            {
+                // After the stop: a background service that faulted may only be logged when the host stops.
+                await _s.DisposeAsync();
+                ServerLogFigures();
+            }
+            if (prefix is not null)
+            {
+                try
+                {
+                    var (tables, queues) = await BenchSystem.DeletePrefixedAsync(prefix);
+                    Report.Notes.Add($"Cleaned up Azurite: deleted {tables} tables and {queues} queues with prefix '{prefix}'.");
+                }
+                catch (Exception ex)
+                {
+                    Report.Notes.Add($"Cleanup of prefix '{prefix}' failed: {ex.Message}");
+                }
+            }
+            Report.Data["duration_s"] = Math.Round(Stopwatch.GetElapsedTime(_started).TotalSeconds, 1);
+            _meter.Dispose();
+        }
+        return broke;
+    }
+
+    // ---------------------------------------------------------------- set-up
+
+    private async Task ConnectUsersAsync()
+    {
+        // SPY is ~$500 (+-1%); each Sandbox user starts with $100,000 of cash.
+        var perUser = ((double)o.AckTrades + o.Trades / 2.0) / o.Users * 505 + o.Trades / 2.0 / o.Users * double.Parse(FarLimitPrice, CultureInfo.InvariantCulture);
+        if (perUser > 95_000)
+            Report.Notes.Add(F($"Phases A and B cost about ${perUser:0} per Sandbox user (starting cash $100,000): expect 'insufficient buying power' rejections; use more --users."));
+        Step($"connecting {o.Users} users through the consent flow");
+        _users = Enumerable.Range(0, o.Users).Select(i => $"bench-{_run}-u{i:0000}").ToArray();
+        var start = Stopwatch.GetTimestamp();
+        await Parallel.ForEachAsync(_users, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (user, _) => await _s.ConnectAsync(user));
+        var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        Report.Add("Setup", "users connected (link > authorize > consent > callback)", F($"{o.Users} in {seconds:0.0} s"));
+        Report.Data["connect"] = new { users = o.Users, seconds = Math.Round(seconds, 2) };
+
+        // One small trade per user on the measured system: this app instance compiles its endpoint
+        // delegates on first use, and the token cache holds every user, as in steady state.
+        var deletes = _meter.QueueDeletes;
+        var results = await ClosedLoopAsync(_users.Select(u => TradeBody(u, limit: false, qty: "0.001")).ToArray(), "p", Math.Min(16, o.Concurrency));
+        var ids = Accepted(results, "priming");
+        if (!(await WaitDoneAsync(ids, deletes, Timeout(ids.Count))).All)
+            throw new TimeoutException("Priming trades never reached Alpaca.");
+        Report.Add("Setup", "priming trades on the measured system (one per user)", F($"{ids.Count}"));
+    }
+
+    /// <summary>
+    /// Warms the process up on a throwaway system (its own Sandbox, Server and storage prefix, deleted
+    /// afterwards): JIT state is per process, while Azurite's per-call cost grows with the rows and
+    /// messages it holds, so the measured system must start with empty tables. Market trades (qty
+    /// 0.001, ~$0.50) by up to 20 users: at least --warmup, then rounds of 200 until a round compiles
+    /// for under 2% of its wall time (tiered PGO keeps recompiling hot code for a while). At most 40 s.
+    /// </summary>
+    private async Task WarmupAsync()
+    {
+        if (o.Warmup == 0)
+            return;
+        Step($"warm-up on a throwaway system: at least {o.Warmup} trades, then until the JIT settles");
+        var start = Stopwatch.GetTimestamp();
+        var total = 0;
+        var rounds = new List<object>();
+        _s = await BenchSystem.StartAsync(o);
+        var warmPrefix = _s.Prefix;
+        try
+        {
+            var users = Enumerable.Range(0, Math.Min(20, o.Users)).Select(i => $"bench-{_run}-w{i:0000}").ToArray();
+            await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (user, _) => await _s.ConnectAsync(user));
+            while (true)
+            {
+                var count = total == 0 ? o.Warmup : 200;
+                var deletes = _meter.QueueDeletes;
+                var cpu0 = CpuClock.Mark();
+                var bodies = Enumerable.Range(total, count).Select(i => TradeBody(users[i % users.Length], limit: false, qty: "0.001")).ToArray();
+                var results = await ClosedLoopAsync(bodies, "w" + rounds.Count, Math.Min(16, o.Concurrency));
+                var ids = Accepted(results, "warm-up");
+                var done = await WaitDoneAsync(ids, deletes, Timeout(ids.Count));
+                if (!done.All)
+                    throw new TimeoutException($"Warm-up: {done.Pending} trades never reached Alpaca.");
+                var cpu = CpuMark.CoresBetween(cpu0, CpuClock.Mark());
+                var wallMs = Stopwatch.GetElapsedTime(cpu0.Ts).TotalMilliseconds;
+                total += ids.Count;
+                rounds.Add(new { trades = ids.Count, wall_ms = Math.Round(wallMs), jit_methods = cpu.JitMethods, jit_ms = cpu.JitMs });
+                if (cpu.JitMs < 0.02 * wallMs || Stopwatch.GetElapsedTime(start).TotalSeconds > 40)
+                    break;
+            }
+            // The status sync and the trade reads are warmed too (their phases time them).
+            await _s.StatusSync.RunAsync(CancellationToken.None);
+        }
+        finally
+        {
+            var warm = _s;
+            _s = null!;
+            await warm.DisposeAsync();
+            await BenchSystem.DeletePrefixedAsync(warmPrefix);
+        }
+        var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        Report.Add("Setup", "warm-up on a throwaway system (not measured), until the JIT settled", F($"{total} trades in {seconds:0.0} s ({rounds.Count} rounds)"));
+        Report.Data["warmup"] = new { trades = total, seconds = Math.Round(seconds, 1), storage_prefix = warmPrefix, rounds };
+    }
+
+    /// <summary>
+    /// Azurite sweeps unreferenced queue-message extents every 60 s; after heavy queue traffic (the
+    /// warm-up) a sweep keeps its single thread busy for seconds and every request waits. Waiting
+    /// here for that sweep to run and end (at most 75 s) puts the next one >= 60 s away, past phases
+    /// A and B of a default run. Phases still flag any storage call over 2 s.
+    /// </summary>
+    private async Task WaitForAzuriteGcAsync()
+    {
+        if (o.Warmup == 0 || !CpuClock.AzuriteFound)
+            return;
+        Step("waiting for Azurite's periodic queue GC sweep after the warm-up (at most 75 s)");
+        var start = Stopwatch.GetTimestamp();
+        var last = CpuClock.AzuriteSecondsNow();
+        var lastTs = Stopwatch.GetTimestamp();
+        double busySeconds = 0;
+        var seen = false;
+        while (Stopwatch.GetElapsedTime(start).TotalSeconds < 75)
+        {
+            await Task.Delay(500);
+            var now = CpuClock.AzuriteSecondsNow();
+            var ts = Stopwatch.GetTimestamp();
+            var cores = (now - last) / Clock.Seconds(lastTs, ts);
+            (last, lastTs) = (now, ts);
+            if (cores >= 0.5)
+            {
+                seen = true;
+                busySeconds += 0.5;
+            }
+            else if (seen && cores < 0.1)
+            {
+                break;
+            }
+        }
+        var waited = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        Report.Add("Setup", "waited for Azurite's queue GC sweep (it blocks every request)", seen
+            ? F($"{waited:0.0} s; the sweep kept Azurite busy ~{busySeconds:0.0} s")
+            : F($"{waited:0.0} s; no sweep seen"));
+        Report.Data["azurite_gc_wait"] = new { seconds = Math.Round(waited, 1), sweep_seen = seen, sweep_busy_seconds = busySeconds };
+    }
+
+    /// <summary>Notes a phase in which some storage call took over 2 s: Azurite was stalled (its queue GC, most likely).</summary>
+    private void FlagStalls(string phase, SortedDictionary<string, Latency> calls)
+    {
+        var worst = calls.Where(c => c.Value.Count > 0).OrderByDescending(c => c.Value.Max).FirstOrDefault();
+        if (worst.Value is { Max: > 2000 } l)
+            Report.Notes.Add(F($"STALL: during {phase} a storage call ({worst.Key}) took {l.Max / 1000:0.0} s. Azurite's periodic queue GC (every 60 s, ~1 core for seconds after heavy queue traffic) blocks every request; this phase's figures include it."));
+    }
+
+    // ---------------------------------------------------------------- phase A
+
+    private async Task PhaseAAsync()
+    {
+        var n = o.AckTrades;
+        Step($"phase A: {n} market trades open-loop at {o.Rate:0.#}/s");
+        var bodies = Enumerable.Range(0, n).Select(i => TradeBody(_users[i % _users.Length], limit: false)).ToArray();
+        var results = new PostResult[n];
+        var lagMs = new double[n];
+        var sends = new Task[n];
+        var periodTicks = Stopwatch.Frequency / o.Rate;
+
+        var deletes = _meter.QueueDeletes;
+        var rt0 = _meter.Snapshot();
+        var polls0 = StorageRequestLog.Polls();
+        var cpu0 = CpuClock.Mark();
+        var t0 = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
+        for (var i = 0; i < n; i++)
+        {
+            var due = t0 + (long)(i * periodTicks);
+            // Timer-paced: sleep in whole milliseconds until less than 1 ms is left, then send without waiting for earlier sends.
+            while (true)
+            {
+                var remaining = Clock.Ms(Stopwatch.GetTimestamp(), due);
+                if (remaining < 1)
+                    break;
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Floor(remaining)));
+            }
+            lagMs[i] = Clock.Ms(due, Stopwatch.GetTimestamp());
+            var index = i;
+            sends[i] = Task.Run(async () => results[index] = await PostTradeAsync(bodies[index], Key("a", index)));
+        }
+        var lastScheduled = Stopwatch.GetTimestamp();
+        await Task.WhenAll(sends);
+        var cpu1 = CpuClock.Mark();
+
+        var ids = Accepted(results, "phase A");
+        var done = await WaitDoneAsync(ids, deletes, Timeout(ids.Count));
+        var storage = StorageLatency(t0, Stopwatch.GetTimestamp());
+        FlagStalls("phase A", storage);
+        var rt = _meter.Snapshot() - rt0;
+        var polls = StorageRequestLog.Polls() - polls0;
+
+        var ack = Latency.Of(results.Where(r => r.Status == 202).Select(r => r.Ms));
+        var lag = Latency.Of(lagMs);
+        var offered = (n - 1) / Clock.Seconds(t0, lastScheduled);
+        var errors = results.Count(r => r.Status != 202);
+        var cpu = Watch("phase A", CpuMark.CoresBetween(cpu0, cpu1));
+
+        Report.Add("A ack latency", F($"POST /api/trades ack p50 (open loop {o.Rate:0.#}/s)"), Ms(ack.P50));
+        Report.Add("A ack latency", "ack p90", Ms(ack.P90));
+        Report.Add("A ack latency", "ack p99", Ms(ack.P99), "< 15 ms", ack.P99 < 15);
+        Report.Add("A ack latency", "ack max", Ms(ack.Max));
+        Report.Add("A ack latency", "offered rate / sender lag p99 (max)", F($"{offered:0.0}/s / {lag.P99:0.00} ms ({lag.Max:0.00} ms)"));
+        foreach (var (key, l) in storage.Where(k => k.Key is "table $batch POST" or "queue trade-executions POST" or "table trades PUT"))
+            Report.Add("A ack latency", "  Server's storage call " + key, l.Short);
+        Report.Add("A ack latency", "non-202 answers", F($"{errors} of {n}"), "0", errors == 0);
+        Report.Add("A ack latency", "storage RT/trade at this rate (incl. empty polls)", F($"{(double)rt.Total / Math.Max(1, ids.Count):0.00} ({polls.Empty} empty polls)"));
+        Report.Add("A ack latency", "CPU cores busy: this process / Azurite / other", Cpu(cpu));
+        Report.Data["phase_a"] = new
+        {
+            trades = n,
+            accepted = ids.Count,
+            non_202 = errors,
+            error_samples = ErrorSamples(results),
+            target_rate_per_s = o.Rate,
+            offered_rate_per_s = Math.Round(offered, 2),
+            ack_ms = ack,
+            sender_lag_ms = lag,
+            all_submitted = done.All,
+            failed_at_execution = done.Failed,
+            round_trips = rt.ByKey,
+            round_trips_per_trade = Math.Round((double)rt.Total / Math.Max(1, ids.Count), 3),
+            queue_polls = polls.ByQueue,
+            storage_call_ms = storage,
+            cpu_cores_busy = cpu,
+            definition = "ack = Stopwatch around HttpClient.SendAsync (headers and body read) of POST /api/trades; sends are timer-paced at the target rate (open loop), each on its own task.",
+        };
+    }
+
+    // ---------------------------------------------------------------- idle
+
+    private async Task<IdleRates> IdleAsync()
+    {
+        Step("idle: measuring background storage round trips with no traffic");
+        // Let the queue runner's empty-poll back-off reach its steady interval first.
+        await Task.Delay(1500);
+        var rt0 = _meter.Snapshot();
+        var polls0 = StorageRequestLog.Polls();
+        var t0 = Stopwatch.GetTimestamp();
+        await Task.Delay(2500);
+        var rt = _meter.Snapshot() - rt0;
+        var polls = StorageRequestLog.Polls() - polls0;
+        var seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        var rates = rt.ByKey.ToDictionary(k => k.Key, k => k.Value / seconds, StringComparer.Ordinal);
+        Report.Add("Idle", "background RT/s with no traffic (queue polls)", F($"{rt.Total / seconds:0.00}/s ({string.Join(", ", rates.Select(r => F($"{r.Key} {r.Value:0.00}")))})"));
+        Report.Data["idle"] = new { seconds = Math.Round(seconds, 2), round_trips = rt.ByKey, per_second = rates.ToDictionary(r => r.Key, r => Math.Round(r.Value, 3)), queue_polls = polls.ByQueue };
+        return new IdleRates(rates);
+    }
+
+    // ---------------------------------------------------------------- phase B
+
+    private async Task PhaseBAsync(IdleRates idle)
+    {
+        var n = o.Trades;
+        Step($"phase B: {n} trades (half market, half limit @ {FarLimitPrice}) closed-loop at concurrency {o.Concurrency}");
+        // Each pass over the users alternates the kind, so every user gets both market and limit trades.
+        var limits = Enumerable.Range(0, n).Select(i => i / _users.Length % 2 == 1).ToArray();
+        var bodies = Enumerable.Range(0, n).Select(i => TradeBody(_users[i % _users.Length], limits[i])).ToArray();
+
+        var deletes = _meter.QueueDeletes;
+        var rt0 = _meter.Snapshot();
+        var polls0 = StorageRequestLog.Polls();
+        var res0 = StorageRequestLog.Requests();
+        var gauge0 = _s.AlpacaOrders.Mark();
+        var cpu0 = CpuClock.Mark();
+        var t0 = Stopwatch.GetTimestamp();
+        var results = await ClosedLoopAsync(bodies, "b", o.Concurrency);
+        var postedAt = Stopwatch.GetTimestamp();
+        var ids = Accepted(results, "phase B");
+        var done = await WaitDoneAsync(ids, deletes, Timeout(ids.Count));
+        var rtEnd = Stopwatch.GetTimestamp();
+        var storage = StorageLatency(t0, rtEnd);
+        FlagStalls("phase B", storage);
+        var rt = _meter.Snapshot() - rt0;
+        var polls = StorageRequestLog.Polls() - polls0;
+        var byResource = StorageRequestLog.Requests() - res0;
+        var gauge = GaugeMark.Between(gauge0, _s.AlpacaOrders.Mark());
+        var cpu = Watch("phase B", CpuMark.CoresBetween(cpu0, CpuClock.Mark()));
+        if (!done.All)
+            throw new TimeoutException($"Phase B: {done.Pending} of {ids.Count} trades did not reach Alpaca within {Timeout(ids.Count).TotalSeconds:0} s.");
+
+        var windowS = Clock.Seconds(t0, done.LastAt);
+        var rtWindowS = Clock.Seconds(t0, rtEnd);
+        var throughput = ids.Count / windowS;
+        var acceptRate = ids.Count / Clock.Seconds(t0, postedAt);
+        // Once every POST is answered only the executor works: its own drain rate, free of accept traffic.
+        var doneAfterPosting = done.DoneAt.Count(at => at > postedAt);
+        var drainRate = done.LastAt > postedAt ? doneAfterPosting / Clock.Seconds(postedAt, done.LastAt) : double.NaN;
+        var doneWhilePosting = ids.Count - doneAfterPosting;
+        var ack = Latency.Of(results.Where(r => r.Status == 202).Select(r => r.Ms));
+
+        // Accept -> at Alpaca, from each trade's own history (server clock).
+        Step($"phase B: reading {ids.Count} trades back (GET /api/trades/{{id}}) for their history");
+        var trades = await ReadTradesAsync(ids);
+        var e2e = Latency.Of(trades.Where(t => t.SubmittedMs is not null).Select(t => t.SubmittedMs!.Value));
+        var statuses = trades.GroupBy(t => t.Status).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var withoutOrder = trades.Count(t => !t.HasAlpacaOrder);
+
+        var perTrade = (double)rt.Total / ids.Count;
+        var idleEstimate = idle.Expected(rtWindowS);
+        var adjusted = (rt.Total - idleEstimate) / ids.Count;
+        var work = (double)(rt.Total - polls.Empty) / ids.Count;
+        _throughput = throughput;
+        _rtPerTradeWork = work;
+
+        Report.Add("B throughput", "trades accepted -> recorded at Alpaca", F($"{throughput:0.0} trades/s ({ids.Count} in {windowS:0.00} s)"));
+        Report.Add("B throughput", "accept rate (all POSTs answered)", F($"{acceptRate:0.0}/s (posting took {Clock.Seconds(t0, postedAt):0.00} s)"));
+        Report.Add("B throughput", "executor alone after the last POST (drain rate)", F($"{drainRate:0.0} trades/s ({doneAfterPosting} trades; {doneWhilePosting} were done while posting)"));
+        Report.Add("B throughput", F($"ack under load (C={o.Concurrency})"), ack.Short);
+        Report.Add("B throughput", "accept -> submitted/filled (history)", F($"p50 {e2e.P50:0} ms / p99 {e2e.P99:0} ms / max {e2e.Max:0} ms"));
+        Report.Add("B throughput", "Alpaca order POSTs in flight: avg / max", F($"{gauge.Average:0.0} / {gauge.Max}"));
+        Report.Add("B throughput", "CPU cores busy: this process / Azurite / other", Cpu(cpu));
+        var azuriteMsPerRt = CpuClock.AzuriteFound && rt.Total > 0 ? cpu.Azurite * rtWindowS * 1000 / rt.Total : double.NaN;
+        if (CpuClock.AzuriteFound)
+            Report.Add("B throughput", "Azurite CPU per storage round trip", F($"{azuriteMsPerRt:0.00} ms (1 core = {1000 / azuriteMsPerRt:0} RT/s = {1000 / azuriteMsPerRt / PerTrade(rt.Total, ids.Count):0} trades/s)"));
+        Report.Add("B throughput", "statuses after the phase", string.Join(", ", statuses.Select(s => $"{s.Key} {s.Value}")) + (withoutOrder > 0 ? $", {withoutOrder} without an Alpaca order" : ""),
+            "all at Alpaca", withoutOrder == 0 && done.Failed == 0);
+        Report.Add("B round trips", "storage RT/trade, raw (all RTs in window / trades)", F($"{perTrade:0.00} ({rt.Total} RTs)"), "<= 5", perTrade <= 5);
+        Report.Add("B round trips", "  of which empty queue polls (counted exactly)", F($"{polls.Empty} ({(double)polls.Empty / ids.Count:0.00}/trade); idle-rate estimate {idleEstimate:0}"));
+        Report.Add("B round trips", "storage RT/trade excluding empty polls", F($"{work:0.00}"), "<= 5", work <= 5);
+        Report.Add("B round trips", "storage RT/trade idle-adjusted (raw - idle rate x window)", F($"{adjusted:0.00}"));
+        foreach (var (key, count) in byResource.ByKey)
+            Report.Add("B round trips", "  " + key, F($"{count} ({(double)count / ids.Count:0.000}/trade; {(storage.TryGetValue(key, out var l) ? l.Short : "")})"));
+        Report.Add("B round trips", "  queue messages received / non-empty polls", F($"{polls.Messages} / {polls.NonEmpty} ({(polls.NonEmpty == 0 ? 0 : (double)polls.Messages / polls.NonEmpty):0.0} per poll)"));
+
+        Report.Data["phase_b"] = new
+        {
+            trades = n,
+            accepted = ids.Count,
+            non_202 = results.Count(r => r.Status != 202),
+            error_samples = ErrorSamples(results),
+            market = limits.Count(l => !l),
+            limit = limits.Count(l => l),
+            throughput_trades_per_s = Math.Round(throughput, 2),
+            window_s = Math.Round(windowS, 3),
+            accept_rate_per_s = Math.Round(acceptRate, 2),
+            posting_s = Math.Round(Clock.Seconds(t0, postedAt), 3),
+            executor_drain_rate_after_posting_per_s = Math.Round(drainRate, 2),
+            done_while_posting = doneWhilePosting,
+            ack_ms = ack,
+            accept_to_submitted_ms = e2e,
+            statuses,
+            without_alpaca_order = withoutOrder,
+            failed_at_execution = done.Failed,
+            azurite_cpu_ms_per_round_trip = Math.Round(azuriteMsPerRt, 3),
+            alpaca_order_posts_in_flight = new { average = Math.Round(gauge.Average, 2), max = gauge.Max, count = gauge.Count },
+            cpu_cores_busy = cpu,
+            round_trips = new
+            {
+                window_s = Math.Round(rtWindowS, 3),
+                total = rt.Total,
+                by_service_method = rt.ByKey,
+                by_resource = byResource.ByKey,
+                by_resource_total = byResource.Total,
+                call_ms = storage,
+                per_trade_raw = Math.Round(perTrade, 3),
+                empty_queue_polls = polls.Empty,
+                per_trade_excluding_empty_polls = Math.Round(work, 3),
+                idle_estimate = Math.Round(idleEstimate, 1),
+                per_trade_idle_adjusted = Math.Round(adjusted, 3),
+                queue_polls = polls.ByQueue,
+            },
+            definitions = new
+            {
+                throughput = "accepted trades / (first POST sent -> the executor's log that the last trade was recorded at Alpaca, i.e. after its table write succeeded)",
+                round_trip_window = "first POST sent -> every trade recorded and every queue message deleted (the last storage call of an execution)",
+                accept_to_submitted = "per trade: history 'at' of the first event after 'accepted' minus the 'accepted' event's 'at' (both server clock; 'accepted' is stamped before the accept transaction, the next event before the executor's table write)",
+                empty_polls = "receive-messages answers with no message, counted by a benchmark pipeline policy on the Server's queue client (both the queue and its -poison twin)",
+            },
+        };
+    }
+
+    // ---------------------------------------------------------------- phase 5: status sync
+
+    private async Task StatusSyncAsync()
+    {
+        Step($"status sync: pinning {Symbol} at {CrossingPrice} (limits at {FarLimitPrice} cross), one TradeStatusSync.RunAsync");
+        await _s.SetPriceAsync(Symbol, CrossingPrice);
+        var rt0 = _meter.Snapshot();
+        var polls0 = StorageRequestLog.Polls();
+        var res0 = StorageRequestLog.Requests();
+        var cpu0 = CpuClock.Mark();
+        var t0 = Stopwatch.GetTimestamp();
+        var sync = await _s.StatusSync.RunAsync(CancellationToken.None);
+        var seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        var storage = StorageLatency(t0, Stopwatch.GetTimestamp());
+        FlagStalls("the status sync", storage);
+        var cpu = Watch("the status sync", CpuMark.CoresBetween(cpu0, CpuClock.Mark()));
+        var rt = _meter.Snapshot() - rt0;
+        var polls = StorageRequestLog.Polls() - polls0;
+        var byResource = StorageRequestLog.Requests() - res0;
+        await _s.UnpinPriceAsync(Symbol);
+
+        var open = Math.Max(1, sync.OpenTrades);
+        var table = rt.ByKey.Where(k => k.Key.StartsWith("table ", StringComparison.Ordinal)).Sum(k => k.Value);
+        Report.Add("Status sync", "open trades processed / updated", F($"{sync.OpenTrades} / {sync.Updated} (re-queued {sync.Requeued}, settled {sync.Settled})"),
+            "updated = open", sync.OpenTrades > 0 && sync.Updated == sync.OpenTrades);
+        Report.Add("Status sync", "storage RT per open trade (table only)", F($"{(double)table / open:0.00} ({string.Join(", ", byResource.ByKey.Where(k => k.Key.StartsWith("table", StringComparison.Ordinal)).Select(k => $"{k.Key[6..]} {k.Value}"))})"));
+        Report.Add("Status sync", "storage RT per open trade (raw, incl. queue polls meanwhile)", F($"{(double)rt.Total / open:0.00} ({polls.Empty} empty polls)"));
+        Report.Add("Status sync", "Alpaca calls / run time", F($"{sync.AlpacaCalls} / {seconds:0.00} s ({sync.OpenTrades / Math.Max(seconds, 1e-9):0} trades/s)"));
+        Report.Add("Status sync", "CPU cores busy: this process / Azurite / other", Cpu(cpu));
+        Report.Data["status_sync"] = new
+        {
+            open_trades = sync.OpenTrades,
+            updated = sync.Updated,
+            requeued = sync.Requeued,
+            settled = sync.Settled,
+            alpaca_calls = sync.AlpacaCalls,
+            seconds = Math.Round(seconds, 3),
+            cpu_cores_busy = cpu,
+            round_trips = rt.ByKey,
+            round_trips_by_resource = byResource.ByKey,
+            call_ms = storage,
+            round_trips_total = rt.Total,
+            round_trips_per_open_trade = Math.Round((double)rt.Total / open, 3),
+            table_round_trips_per_open_trade = Math.Round((double)table / open, 3),
+            empty_queue_polls = polls.Empty,
+            price_pinned = new { symbol = Symbol, price = CrossingPrice, limit_price = FarLimitPrice },
+        };
+    }
+
+    private async Task ExactlyOnceAsync()
+    {
+        var counts = await _s.SandboxOrderCountsAsync();
+        var atSandbox = counts.Where(c => c.Key.StartsWith($"bench-{_run}-u", StringComparison.Ordinal)).Sum(c => c.Value);
+        Report.Add("Correctness", "orders at the Sandbox / trades accepted (all phases)", F($"{atSandbox} / {_accepted}"), "equal (exactly once)", atSandbox == _accepted);
+        Report.Data["exactly_once"] = new { orders_at_sandbox = atSandbox, trades_accepted = _accepted };
+    }
+
+    // ---------------------------------------------------------------- phase 6: baseline
+
+    private async Task BaselineAsync()
+    {
+        var n = o.Trades;
+        Step($"baseline: {n} orders straight to the Sandbox (POST /paper/v2/orders) at concurrency {o.Concurrency}");
+        var usernames = Enumerable.Range(0, o.Users).Select(i => $"bench-{_run}-base{i:0000}").ToArray();
+        var tokens = new string[usernames.Length];
+        await Parallel.ForEachAsync(Enumerable.Range(0, usernames.Length), new ParallelOptions { MaxDegreeOfParallelism = 8 },
+            async (i, _) => tokens[i] = await _s.DirectTokenAsync(usernames[i]));
+
+        var bodies = Enumerable.Range(0, n).Select(i =>
+        {
+            var limit = i / usernames.Length % 2 == 1;
+            var coid = $"base-{_run}-{i}";
+            return Encoding.UTF8.GetBytes(limit
+                ? $$"""{"symbol":"{{Symbol}}","qty":"1","side":"buy","type":"limit","time_in_force":"gtc","limit_price":"{{FarLimitPrice}}","client_order_id":"{{coid}}"}"""
+                : $$"""{"symbol":"{{Symbol}}","qty":"1","side":"buy","type":"market","time_in_force":"day","client_order_id":"{{coid}}"}""");
+        }).ToArray();
+
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, UseCookies = false }) { BaseAddress = _s.SandboxUrl, Timeout = TimeSpan.FromSeconds(60) };
+        var results = new PostResult[n];
+        var next = -1;
+        var gauge0 = _s.AlpacaOrders.Mark();
+        var cpu0 = CpuClock.Mark();
+        var t0 = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, o.Concurrency).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < n)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/paper/v2/orders") { Content = Json(bodies[i]) };
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens[i % tokens.Length]);
+                results[i] = await SendAsync(http, request, expect: HttpStatusCode.OK);
+            }
+        })));
+        var end = results.Max(r => r.End);
+        var gauge = GaugeMark.Between(gauge0, _s.AlpacaOrders.Mark());
+        var cpu = Watch("the baseline", CpuMark.CoresBetween(cpu0, CpuClock.Mark()));
+        var ok = results.Count(r => r.Status == 200);
+        var seconds = Clock.Seconds(t0, end);
+        var rate = ok / seconds;
+        var latency = Latency.Of(results.Where(r => r.Status == 200).Select(r => r.Ms));
+
+        Report.Add("Baseline", "orders/s placed directly on the Sandbox", F($"{rate:0.0}/s ({ok} of {n} in {seconds:0.00} s; {latency.Short})"),
+            n == ok ? "" : "all 200", n == ok ? null : false);
+        Report.Add("Baseline", "Alpaca order POSTs in flight: avg / max", F($"{gauge.Average:0.0} / {gauge.Max}"));
+        Report.Add("Baseline", "CPU cores busy: this process / Azurite / other", Cpu(cpu));
+        if (_throughput is { } ours)
+            Report.Add("Baseline", "ours / baseline throughput", F($"{ours / rate:0.00} ({ours:0.0} / {rate:0.0})"));
+        Report.Data["baseline"] = new
+        {
+            orders = n,
+            ok,
+            error_samples = ErrorSamples(results),
+            orders_per_s = Math.Round(rate, 2),
+            seconds = Math.Round(seconds, 3),
+            latency_ms = latency,
+            in_flight = new { average = Math.Round(gauge.Average, 2), max = gauge.Max },
+            cpu_cores_busy = cpu,
+            ratio_ours_to_baseline = _throughput is { } t ? Math.Round(t / rate, 3) : (double?)null,
+            definition = "Sandbox users of their own (OAuth code flow done by the benchmark), the same order mix, closed loop at the same concurrency; first send -> last answer.",
+        };
+    }
+
+    // ---------------------------------------------------------------- phase 7: storage bound
+
+    private async Task StorageBoundAsync()
+    {
+        Step($"storage bound: Azurite table upserts at concurrency {o.Concurrency}");
+        // A client of our own (no metric policy): these writes are not the app's round trips.
+        var table = new TableServiceClient(BenchSystem.StorageConnectionString).GetTableClient(_s.Prefix + "scratch");
+        await table.CreateIfNotExistsAsync();
+        for (var i = 0; i < 20; i++)
+            await table.UpsertEntityAsync(new TableEntity("warm", $"w{i}") { ["V"] = i }, TableUpdateMode.Replace);
+
+        var latencies = new ConcurrentBag<double>();
+        var written = 0L;
+        var cpu0 = CpuClock.Mark();
+        var t0 = Stopwatch.GetTimestamp();
+        var minTicks = 3 * Stopwatch.Frequency;
+        var capTicks = 10 * Stopwatch.Frequency;
+        await Task.WhenAll(Enumerable.Range(0, o.Concurrency).Select(w => Task.Run(async () =>
+        {
+            var local = new List<double>();
+            for (var k = 0; ; k++)
+            {
+                var elapsed = Stopwatch.GetTimestamp() - t0;
+                if ((elapsed >= minTicks && Interlocked.Read(ref written) >= 2000) || elapsed >= capTicks)
+                    break;
+                var start = Stopwatch.GetTimestamp();
+                await table.UpsertEntityAsync(new TableEntity($"p{w % Math.Max(1, o.Users)}", $"w{w}-{k}") { ["Status"] = "accepted", ["Qty"] = "1", ["At"] = DateTimeOffset.UtcNow },
+                    TableUpdateMode.Replace);
+                local.Add(Clock.Ms(start, Stopwatch.GetTimestamp()));
+                Interlocked.Increment(ref written);
+            }
+            foreach (var l in local)
+                latencies.Add(l);
+        })));
+        var seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        var cpu = Watch("the storage bound", CpuMark.CoresBetween(cpu0, CpuClock.Mark()));
+        var writesPerS = written / seconds;
+        var latency = Latency.Of(latencies);
+
+        Report.Add("Storage bound", F($"Azurite table upserts/s at C={o.Concurrency}"), F($"{writesPerS:0} /s ({written} in {seconds:0.0} s; {latency.Short})"));
+        Report.Add("Storage bound", "CPU cores busy: this process / Azurite / other", Cpu(cpu));
+        var mix = await StorageMixAsync(table);
+        double? bound = _rtPerTradeWork is { } rtpt ? writesPerS / rtpt : null;
+        if (bound is { } b && _throughput is { } ours)
+        {
+            Report.Add("Storage bound", "bound = upserts/s / RT per trade (excl. empty polls)", F($"{b:0.0} trades/s (/{_rtPerTradeWork:0.00})"));
+            Report.Add("Storage bound", "our throughput vs bound", F($"{ours:0.0} = {ours / b:0.00} x bound"), ">= 0.8 x bound", ours >= 0.8 * b);
+        }
+        Report.Add("Storage bound", "storage-only replay of a trade's storage calls (app's rows/messages)",
+            F($"{mix.TradesPerS:0.0} trades/s ({mix.Trades} in {mix.Seconds:0.0} s; {mix.RoundTrips} RTs = {mix.RoundTripsPerS:0}/s; Azurite {(CpuClock.AzuriteFound ? F($"{mix.Cpu.Azurite:0.00}") : "n/a")} cores)"));
+        if (_throughput is { } o2)
+            Report.Add("Storage bound", "our throughput vs storage-only replay", F($"{o2:0.0} = {o2 / mix.TradesPerS:0.00} x replay"), ">= 0.8 x replay", o2 >= 0.8 * mix.TradesPerS);
+        Report.Data["storage_bound"] = new
+        {
+            writes = written,
+            seconds = Math.Round(seconds, 3),
+            writes_per_s = Math.Round(writesPerS, 1),
+            latency_ms = latency,
+            cpu_cores_busy = cpu,
+            round_trips_per_trade_used = _rtPerTradeWork is { } r ? Math.Round(r, 3) : (double?)null,
+            bound_trades_per_s = bound is { } bb ? Math.Round(bb, 1) : (double?)null,
+            ours_trades_per_s = _throughput is { } t ? Math.Round(t, 1) : (double?)null,
+            ratio_to_bound = bound is { } b2 && _throughput is { } t2 ? Math.Round(t2 / b2, 3) : (double?)null,
+            definition = "UpsertEntity (Replace, i.e. PUT) of small entities into a scratch table, C workers, >= 3 s and >= 2000 writes; the bound treats every round trip of a trade as costing one such write.",
+            replay = new
+            {
+                trades = mix.Trades,
+                seconds = Math.Round(mix.Seconds, 3),
+                trades_per_s = Math.Round(mix.TradesPerS, 1),
+                round_trips = mix.RoundTrips,
+                round_trips_per_s = Math.Round(mix.RoundTripsPerS, 1),
+                cpu_cores_busy = mix.Cpu,
+                ratio_ours_to_replay = _throughput is { } t3 ? Math.Round(t3 / mix.TradesPerS, 3) : (double?)null,
+                definition = "C workers, each trade: one entity-group transaction adding the app's own TradeEntity and key row, one queue send of its TradeExecution message, one Replace under the row's ETag after Record(filled); every 32 sends a worker receives up to 32 messages and deletes each. The app's storage work per trade without HTTP, Alpaca or the app's scheduling.",
+            },
+        };
+    }
+
+    private sealed record MixResult(int Trades, double Seconds, long RoundTrips, CpuUse Cpu)
+    {
+        public double TradesPerS => Trades / Seconds;
+        public double RoundTripsPerS => RoundTrips / Seconds;
+    }
+
+    /// <summary>The storage round trips of one trade, replayed without the app: what Azurite allows for our mix.</summary>
+    private async Task<MixResult> StorageMixAsync(TableClient table)
+    {
+        var queue = new Azure.Storage.Queues.QueueClient(BenchSystem.StorageConnectionString, _s.Prefix + "scratchq",
+            new Azure.Storage.Queues.QueueClientOptions { MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64 });
+        await queue.CreateIfNotExistsAsync();
+        var order = new AlpacaConnect.Core.Trading.TradeOrder { Symbol = Symbol, Side = "buy", Type = "market", TimeInForce = "day", Qty = "1" };
+        var bodyHash = new string('a', 64);
+        long trades = 0, roundTrips = 0;
+        var cpu0 = CpuClock.Mark();
+        var t0 = Stopwatch.GetTimestamp();
+        var minTicks = 3 * Stopwatch.Frequency;
+        await Task.WhenAll(Enumerable.Range(0, o.Concurrency).Select(w => Task.Run(async () =>
+        {
+            var user = $"replay-u{w % Math.Max(1, o.Users)}";
+            for (var k = 1; ; k++)
+            {
+                var elapsed = Stopwatch.GetTimestamp() - t0;
+                if ((elapsed >= minTicks && Interlocked.Read(ref trades) >= 500) || elapsed >= 3 * minTicks)
+                    break;
+                // The same rows and message the app writes (its own types), so Azurite does the same work.
+                var rowKey = AlpacaConnect.Core.Trading.TradeIds.NewRowKey();
+                var trade = AlpacaConnect.Core.Trading.TradeEntity.Accepted(user, rowKey, "paper", order, DateTimeOffset.UtcNow);
+                var batch = await table.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(TableTransactionActionType.Add, trade),
+                    new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(user, "idem~" + bodyHash[..32] + rowKey) { ["TradeRowKey"] = rowKey, ["BodyHash"] = bodyHash }),
+                ]);
+                trade.ETag = batch.Value[0].Headers.ETag!.Value;
+                await queue.SendMessageAsync(AlpacaConnect.Core.Trading.TradeExecution.For(trade).Serialize());
+                trade.AlpacaOrderId = Guid.NewGuid().ToString();
+                trade.AlpacaStatus = "filled";
+                trade.FilledQty = "1";
+                trade.FilledAvgPrice = "500.12";
+                trade.FilledAt = DateTimeOffset.UtcNow;
+                trade.Record(AlpacaConnect.Core.Trading.TradeStatus.Filled, DateTimeOffset.UtcNow, "filled 1 @ 500.12");
+                await table.UpdateEntityAsync(trade, trade.ETag, TableUpdateMode.Replace);
+                Interlocked.Add(ref roundTrips, 3);
+                if (k % 32 == 0)
+                    Interlocked.Add(ref roundTrips, await ReceiveAndDeleteAsync(queue));
+                Interlocked.Increment(ref trades);
+            }
+        })));
+        var seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        var cpu = Watch("the storage-only replay", CpuMark.CoresBetween(cpu0, CpuClock.Mark()));
+        return new MixResult((int)trades, seconds, roundTrips, cpu);
+    }
+
+    private static async Task<long> ReceiveAndDeleteAsync(Azure.Storage.Queues.QueueClient queue)
+    {
+        var received = (await queue.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(30))).Value;
+        foreach (var m in received)
+            await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt);
+        return 1 + received.Length;
+    }
+
+    // ---------------------------------------------------------------- memory and logs
+
+    private void MemoryFigures()
+    {
+        var rss = Memory.PeakRssBytes();
+        var info = GC.GetGCMemoryInfo();
+        Report.Add("Memory", "peak RSS (VmHWM, whole process: client + Server + Sandbox)", Mb(rss));
+        Report.Add("Memory", "GC heap: now / peak sampled", F($"{Mb(info.HeapSizeBytes)} / {Mb(Math.Max(_peakHeap, info.HeapSizeBytes))}"));
+        Report.Add("Memory", "allocated in total / GCs gen0-1-2 / pause", F($"{Mb(GC.GetTotalAllocatedBytes())} / {GC.CollectionCount(0)}-{GC.CollectionCount(1)}-{GC.CollectionCount(2)} / {GC.GetTotalPauseDuration().TotalMilliseconds:0} ms"));
+        Report.Data["memory"] = new
+        {
+            peak_rss_bytes = rss,
+            gc_heap_bytes = info.HeapSizeBytes,
+            gc_heap_peak_sampled_bytes = Math.Max(_peakHeap, info.HeapSizeBytes),
+            allocated_bytes = GC.GetTotalAllocatedBytes(),
+            collections = new { gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2) },
+            gc_pause_ms = Math.Round(GC.GetTotalPauseDuration().TotalMilliseconds, 1),
+            gc = GCSettings.IsServerGC ? "server" : "workstation",
+        };
+    }
+
+    private void ServerLogFigures()
+    {
+        var p = _s.Progress;
+        Report.Add("Server log", "warnings / errors logged by the Server", F($"{p.Warnings} / {p.Errors}"), "0 / 0", p.Warnings == 0 && p.Errors == 0);
+        foreach (var line in p.FirstProblems.Take(5))
+            Report.Notes.Add("Server log: " + line);
+        Report.Data["server_log"] = new { warnings = p.Warnings, errors = p.Errors, first = p.FirstProblems };
+    }
+
+    private async Task SampleHeapAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                _peakHeap = Math.Max(_peakHeap, GC.GetTotalMemory(false));
+                await Task.Delay(100, ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static byte[] TradeBody(string userId, bool limit, string qty = "1") => Encoding.UTF8.GetBytes(limit
+        ? $$$"""{"user_id":"{{{userId}}}","env":"paper","order":{"symbol":"{{{Symbol}}}","side":"buy","type":"limit","time_in_force":"gtc","qty":"{{{qty}}}","limit_price":"{{{FarLimitPrice}}}"}}"""
+        : $$$"""{"user_id":"{{{userId}}}","env":"paper","order":{"symbol":"{{{Symbol}}}","side":"buy","type":"market","time_in_force":"day","qty":"{{{qty}}}"}}""");
+
+    private string Key(string phase, int i) => $"bench-{_run}-{phase}-{i}";
+
+    private static ByteArrayContent Json(byte[] body)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return content;
+    }
+
+    private async Task<PostResult> PostTradeAsync(byte[] body, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/trades") { Content = Json(body) };
+        request.Headers.Add("Idempotency-Key", key);
+        return await SendAsync(_s.Api, request, expect: HttpStatusCode.Accepted);
+    }
+
+    /// <summary>Times SendAsync (which reads the whole answer); on the expected status, takes "id" from the body.</summary>
+    private static async Task<PostResult> SendAsync(HttpClient http, HttpRequestMessage request, HttpStatusCode expect)
+    {
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            using var response = await http.SendAsync(request);
+            var end = Stopwatch.GetTimestamp();
+            var text = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode != expect)
+                return new PostResult(start, end, (int)response.StatusCode, null, Truncate(text));
+            using var doc = JsonDocument.Parse(text);
+            return new PostResult(start, end, (int)response.StatusCode, doc.RootElement.GetProperty("id").GetString(), null);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException)
+        {
+            return new PostResult(start, Stopwatch.GetTimestamp(), 0, null, ex.Message);
+        }
+    }
+
+    private async Task<PostResult[]> ClosedLoopAsync(byte[][] bodies, string phase, int concurrency)
+    {
+        var results = new PostResult[bodies.Length];
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < bodies.Length)
+                results[i] = await PostTradeAsync(bodies[i], Key(phase, i));
+        })));
+        return results;
+    }
+
+    private List<string> Accepted(PostResult[] results, string phase)
+    {
+        var ids = results.Where(r => r.Status == 202).Select(r => r.Id!).ToList();
+        _accepted += ids.Count;
+        if (ids.Count == 0)
+            throw new InvalidOperationException($"{phase}: no trade was accepted. First answer: {results.FirstOrDefault(r => r.Error is not null)?.Error}");
+        return ids;
+    }
+
+    private static List<ErrorSample> ErrorSamples(PostResult[] results) =>
+        [.. results.Where(r => r.Error is not null).GroupBy(r => $"{r.Status} {r.Error}").Take(5).Select(g => new ErrorSample(g.Key, g.Count()))];
+
+    private static double PerTrade(long roundTrips, int trades) => (double)roundTrips / trades;
+
+    private static SortedDictionary<string, Latency> StorageLatency(long from, long to) =>
+        new(StorageRequestLog.DurationsBetween(from, to).ToDictionary(k => k.Key, k => Latency.Of(k.Value)), StringComparer.Ordinal);
+
+    private static TimeSpan Timeout(int trades) => TimeSpan.FromSeconds(Math.Max(60, trades / 10.0));
+
+    /// <summary>Waits (in memory, no I/O) until the executor has logged every trade, then until their queue messages are deleted.</summary>
+    private async Task<Completion> WaitDoneAsync(List<string> ids, long deletesAtStart, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        var pending = new List<string>(ids);
+        var doneAt = new List<long>(ids.Count);
+        long last = 0;
+        var failed = 0;
+        while (true)
+        {
+            pending.RemoveAll(id =>
+            {
+                if (!_s.Progress.TryGet(id, out var done))
+                    return false;
+                last = Math.Max(last, done.At);
+                doneAt.Add(done.At);
+                if (!done.Submitted)
+                    failed++;
+                return true;
+            });
+            if (pending.Count == 0)
+                break;
+            if (Stopwatch.GetTimestamp() > deadline)
+                return new Completion(false, last, failed, pending.Count, doneAt);
+            await Task.Delay(5);
+        }
+        var deleteDeadline = Stopwatch.GetTimestamp() + 10 * Stopwatch.Frequency;
+        while (_meter.QueueDeletes - deletesAtStart < ids.Count && Stopwatch.GetTimestamp() < deleteDeadline)
+            await Task.Delay(2);
+        return new Completion(true, last, failed, 0, doneAt);
+    }
+
+    private async Task<List<TradeView>> ReadTradesAsync(List<string> ids)
+    {
+        var views = new ConcurrentBag<TradeView>();
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (id, ct) =>
+        {
+            using var response = await _s.Api.GetAsync("/api/trades/" + Uri.EscapeDataString(id), ct);
+            response.EnsureSuccessStatusCode();
+            using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+            var root = doc.RootElement;
+            var history = root.GetProperty("history").EnumerateArray()
+                .Select(e => (Status: e.GetProperty("status").GetString()!, At: e.GetProperty("at").GetDateTimeOffset())).ToList();
+            var accepted = history.FirstOrDefault(h => h.Status == "accepted");
+            var next = history.SkipWhile(h => h.Status == "accepted").FirstOrDefault();
+            double? ms = accepted.Status is not null && next.Status is "submitted" or "filled" or "partially_filled"
+                ? (next.At - accepted.At).TotalMilliseconds : null;
+            views.Add(new TradeView(root.GetProperty("status").GetString()!, root.TryGetProperty("alpaca_order_id", out var oid) && oid.ValueKind == JsonValueKind.String, ms));
+        });
+        return [.. views];
+    }
+
+    private void Step(string what) =>
+        Console.WriteLine(F($"[{Stopwatch.GetElapsedTime(_started).TotalSeconds,6:0.0}s] {what}"));
+
+    private static string Ms(double v) => F($"{v:0.00} ms");
+
+    private static string Mb(long bytes) => F($"{bytes / 1024.0 / 1024.0:0.0} MiB");
+
+    /// <summary>Notes a phase during which other processes used a noticeable share of the cores.</summary>
+    private CpuUse Watch(string phase, CpuUse cpu)
+    {
+        if (cpu.Other >= 0.25)
+            Report.Notes.Add(F($"CONTAMINATED: other processes used {cpu.Other:0.00} of {Environment.ProcessorCount} cores during {phase}; its figures understate this code. Rerun on a quiet machine."));
+        return cpu;
+    }
+
+    private static string Cpu(CpuUse cpu) =>
+        F($"{cpu.Self:0.00} / {(CpuClock.AzuriteFound ? F($"{cpu.Azurite:0.00}") : "n/a")} / {cpu.Other:0.00} (of {Environment.ProcessorCount}); JIT {cpu.JitMethods} methods, {cpu.JitMs:0} ms");
+
+    private static string Truncate(string text) => text.Length <= 300 ? text : text[..300] + "...";
+
+    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    private sealed record PostResult(long Start, long End, int Status, string? Id, string? Error)
+    {
+        public double Ms => Clock.Ms(Start, End);
+    }
+
+    private sealed record ErrorSample(string Answer, int Count);
+
+    private sealed record Completion(bool All, long LastAt, int Failed, int Pending, List<long> DoneAt);
+
+    private sealed record TradeView(string Status, bool HasAlpacaOrder, double? SubmittedMs);
+
+    private sealed record IdleRates(IReadOnlyDictionary<string, double> PerSecond)
+    {
+        public double Expected(double seconds) => PerSecond.Values.Sum() * seconds;
+    }
+}
