@@ -81,13 +81,39 @@ public sealed class SubscriptionStore(Tables tables, TokenProtector protector, I
 
     public async Task<WebhookSubscription?> GetAsync(string id, CancellationToken ct) => (await FindAsync(id, ct))?.ToSubscription();
 
-    /// <summary>Enabled subscriptions that want <paramref name="type"/> (cached briefly).</summary>
+    /// <summary>
+    /// Enabled subscriptions that want <paramref name="type"/>. Cached briefly; when the cache is
+    /// stale one caller refreshes it while the others keep using the stale list, so a busy moment
+    /// costs one read per few seconds, not one per event.
+    /// </summary>
     public async Task<IReadOnlyList<WebhookSubscription>> MatchingAsync(string type, CancellationToken ct)
     {
         var cache = _cache;
-        if (cache is null || cache.Expires <= time.GetUtcNow())
-            _cache = cache = new CachedList((await ListAsync(ct)).Where(s => s.Status == SubscriptionStatus.Enabled).ToList(), time.GetUtcNow() + CacheLifetime);
+        if (cache is null)
+            cache = await RefreshAsync(ct);
+        else if (cache.Expires <= time.GetUtcNow() && Interlocked.CompareExchange(ref _refreshing, 1, 0) == 0)
+            _ = Task.Run(() => RefreshAsync(CancellationToken.None), CancellationToken.None);
         return cache.Subscriptions.Where(s => s.Wants(type)).ToList();
+    }
+
+    private int _refreshing;
+
+    private async Task<CachedList> RefreshAsync(CancellationToken ct)
+    {
+        try
+        {
+            var fresh = new CachedList((await ListAsync(ct)).Where(s => s.Status == SubscriptionStatus.Enabled).ToList(), time.GetUtcNow() + CacheLifetime);
+            _cache = fresh;
+            return fresh;
+        }
+        catch (Exception) when (_cache is { } stale)
+        {
+            return stale; // keep the last known list; the next stale read tries again
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _refreshing, 0);
+        }
     }
 
     public async Task<bool> DeleteAsync(string id, CancellationToken ct)
