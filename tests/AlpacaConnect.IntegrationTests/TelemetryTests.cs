@@ -17,13 +17,13 @@ public sealed class TelemetryTests
     [Fact]
     public async Task A_full_flow_exports_traces_and_metrics_and_its_logs_hold_no_token_or_secret()
     {
-        var metrics = new List<Metric>();
-        var spans = new List<Activity>();
+        var metricsExported = new List<Metric>();
+        var spansExported = new List<Activity>();
         await using var receiver = await WebhookReceiver.StartAsync();
         await using var s = await TestSystem.StartAsync(services =>
         {
-            services.ConfigureOpenTelemetryMeterProvider(m => m.AddInMemoryExporter(metrics));
-            services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans));
+            services.ConfigureOpenTelemetryMeterProvider(m => m.AddInMemoryExporter(metricsExported));
+            services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spansExported));
         });
 
         var subscription = await s.Api.PostAsJsonAsync("/api/webhooks/subscriptions", new { url = receiver.Url("/ops"), event_types = new[] { "*" } });
@@ -40,6 +40,9 @@ public sealed class TelemetryTests
 
         s.Services.GetRequiredService<MeterProvider>().ForceFlush();
         s.Services.GetRequiredService<TracerProvider>().ForceFlush();
+        // The exporters keep appending while background work goes on: read snapshots.
+        var metrics = Snapshot(metricsExported);
+        var spans = Snapshot(spansExported);
 
         // Metrics: trades and deliveries by outcome, Alpaca latency by operation and status, queue age, storage round trips.
         var names = metrics.Select(m => m.Name).ToHashSet();
@@ -64,6 +67,21 @@ public sealed class TelemetryTests
         Assert.Contains($"TradeId={filled}", logs);
         foreach (var secret in new[] { token, TestSystem.ClientSecret, s.TokenKey, TestSystem.LinkSigningSecret, webhookSecret, webhookSecret["whsec_".Length..], TestSystem.FunctionKey })
             Assert.DoesNotContain(secret, logs, StringComparison.Ordinal);
+    }
+
+    /// <summary>A copy of a list another thread may be appending to (a torn copy throws; try again).</summary>
+    private static List<T> Snapshot<T>(List<T> list)
+    {
+        while (true)
+        {
+            try
+            {
+                return [.. list.ToArray()];
+            }
+            catch (ArgumentException)
+            {
+            }
+        }
     }
 
     private static HashSet<string> Tags(List<Metric> metrics, string name, string tag)
