@@ -108,6 +108,12 @@ public sealed partial class QueueProcessor(
                     {
                         // Shutting down: the message becomes visible again after its timeout.
                     }
+                    catch (Exception ex)
+                    {
+                        // Even settling a failure failed (storage down): the message reappears after its
+                        // visibility timeout; say so now rather than at shutdown.
+                        LogFailed(source.Name, message.MessageId, message.DequeueCount, ex.Message);
+                    }
                     finally
                     {
                         slots.Release();
