@@ -66,13 +66,16 @@ internal sealed class Benchmark(BenchOptions o)
             };
 
             await ConnectUsersAsync();
+            // Right after Azurite's GC sweep: the storage capacity figures first (no app traffic), then
+            // the phases, so a default run ends its measured phases before the next sweep.
+            await StorageBoundAsync();
             await PhaseAAsync();
             var idle = await IdleAsync();
             await PhaseBAsync(idle);
             await StatusSyncAsync();
             await ExactlyOnceAsync();
             await BaselineAsync();
-            await StorageBoundAsync();
+            CompareToStorageBound();
         }
         catch (Exception ex)
         {
@@ -204,6 +207,7 @@ internal sealed class Benchmark(BenchOptions o)
         var lastTs = Stopwatch.GetTimestamp();
         double busySeconds = 0;
         var seen = false;
+        var quiet = 0;
         while (Stopwatch.GetElapsedTime(start).TotalSeconds < 75)
         {
             await Task.Delay(500);
@@ -216,10 +220,10 @@ internal sealed class Benchmark(BenchOptions o)
                 seen = true;
                 busySeconds += 0.5;
             }
-            else if (seen && cores < 0.1)
-            {
+            // The sweep awaits between batches of deletes: only 2 s of quiet in a row means it is over.
+            quiet = cores < 0.1 ? quiet + 1 : 0;
+            if (seen && quiet >= 4)
                 break;
-            }
         }
         var waited = Stopwatch.GetElapsedTime(start).TotalSeconds;
         Report.Add("Setup", "waited for Azurite's queue GC sweep (it blocks every request)", seen
@@ -583,9 +587,14 @@ internal sealed class Benchmark(BenchOptions o)
 
     // ---------------------------------------------------------------- phase 7: storage bound
 
+    private double? _upsertsPerS;
+    private bool _upsertsStalled;
+    private MixResult? _mix;
+
+    /// <summary>What Azurite sustains at concurrency C: small-entity upserts, and a replay of a trade's own storage calls.</summary>
     private async Task StorageBoundAsync()
     {
-        Step($"storage bound: Azurite table upserts at concurrency {o.Concurrency}");
+        Step($"storage bound: Azurite table upserts, then a storage-only replay of trades, at concurrency {o.Concurrency}");
         // A client of our own (no metric policy): these writes are not the app's round trips.
         var table = new TableServiceClient(BenchSystem.StorageConnectionString).GetTableClient(_s.Prefix + "scratch");
         await table.CreateIfNotExistsAsync();
@@ -619,48 +628,65 @@ internal sealed class Benchmark(BenchOptions o)
         var cpu = Watch("the storage bound", CpuMark.CoresBetween(cpu0, CpuClock.Mark()));
         var writesPerS = written / seconds;
         var latency = Latency.Of(latencies);
+        _upsertsPerS = writesPerS;
+        _upsertsStalled = latency.Max > 2000;
+        if (_upsertsStalled)
+            Report.Notes.Add(F($"STALL: during the upsert bound a write took {latency.Max / 1000:0.0} s (Azurite's queue GC, most likely); the bound is understated and not judged."));
 
         Report.Add("Storage bound", F($"Azurite table upserts/s at C={o.Concurrency}"), F($"{writesPerS:0} /s ({written} in {seconds:0.0} s; {latency.Short})"));
         Report.Add("Storage bound", "CPU cores busy: this process / Azurite / other", Cpu(cpu));
-        var mix = await StorageMixAsync(table);
-        double? bound = _rtPerTradeWork is { } rtpt ? writesPerS / rtpt : null;
-        if (bound is { } b && _throughput is { } ours)
-        {
-            Report.Add("Storage bound", "bound = upserts/s / RT per trade (excl. empty polls)", F($"{b:0.0} trades/s (/{_rtPerTradeWork:0.00})"));
-            Report.Add("Storage bound", "our throughput vs bound", F($"{ours:0.0} = {ours / b:0.00} x bound"), ">= 0.8 x bound", ours >= 0.8 * b);
-        }
+        _mix = await StorageMixAsync(table);
         Report.Add("Storage bound", "storage-only replay of a trade's storage calls (app's rows/messages)",
-            F($"{mix.TradesPerS:0.0} trades/s ({mix.Trades} in {mix.Seconds:0.0} s; {mix.RoundTrips} RTs = {mix.RoundTripsPerS:0}/s; Azurite {(CpuClock.AzuriteFound ? F($"{mix.Cpu.Azurite:0.00}") : "n/a")} cores)"));
-        if (_throughput is { } o2)
-            Report.Add("Storage bound", "our throughput vs storage-only replay", F($"{o2:0.0} = {o2 / mix.TradesPerS:0.00} x replay"), ">= 0.8 x replay", o2 >= 0.8 * mix.TradesPerS);
+            F($"{_mix.TradesPerS:0.0} trades/s ({_mix.Trades} in {_mix.Seconds:0.0} s; {_mix.RoundTrips} RTs = {_mix.RoundTripsPerS:0}/s; per call {_mix.Latency.Short}; Azurite {(CpuClock.AzuriteFound ? F($"{_mix.Cpu.Azurite:0.00}") : "n/a")} cores)"));
         Report.Data["storage_bound"] = new
         {
             writes = written,
             seconds = Math.Round(seconds, 3),
             writes_per_s = Math.Round(writesPerS, 1),
             latency_ms = latency,
+            stalled = _upsertsStalled,
             cpu_cores_busy = cpu,
-            round_trips_per_trade_used = _rtPerTradeWork is { } r ? Math.Round(r, 3) : (double?)null,
-            bound_trades_per_s = bound is { } bb ? Math.Round(bb, 1) : (double?)null,
-            ours_trades_per_s = _throughput is { } t ? Math.Round(t, 1) : (double?)null,
-            ratio_to_bound = bound is { } b2 && _throughput is { } t2 ? Math.Round(t2 / b2, 3) : (double?)null,
-            definition = "UpsertEntity (Replace, i.e. PUT) of small entities into a scratch table, C workers, >= 3 s and >= 2000 writes; the bound treats every round trip of a trade as costing one such write.",
+            definition = "UpsertEntity (Replace, i.e. PUT) of small entities into a scratch table, C workers, >= 3 s and >= 2000 writes, measured before phase A (no app traffic); the bound treats every round trip of a trade as costing one such write.",
             replay = new
             {
-                trades = mix.Trades,
-                seconds = Math.Round(mix.Seconds, 3),
-                trades_per_s = Math.Round(mix.TradesPerS, 1),
-                round_trips = mix.RoundTrips,
-                round_trips_per_s = Math.Round(mix.RoundTripsPerS, 1),
-                cpu_cores_busy = mix.Cpu,
-                ratio_ours_to_replay = _throughput is { } t3 ? Math.Round(t3 / mix.TradesPerS, 3) : (double?)null,
+                trades = _mix.Trades,
+                seconds = Math.Round(_mix.Seconds, 3),
+                trades_per_s = Math.Round(_mix.TradesPerS, 1),
+                round_trips = _mix.RoundTrips,
+                round_trips_per_s = Math.Round(_mix.RoundTripsPerS, 1),
+                call_ms = _mix.Latency,
+                stalled = _mix.Stalled,
+                cpu_cores_busy = _mix.Cpu,
                 definition = "C workers, each trade: one entity-group transaction adding the app's own TradeEntity and key row, one queue send of its TradeExecution message, one Replace under the row's ETag after Record(filled); every 32 sends a worker receives up to 32 messages and deletes each. The app's storage work per trade without HTTP, Alpaca or the app's scheduling.",
             },
         };
     }
 
-    private sealed record MixResult(int Trades, double Seconds, long RoundTrips, CpuUse Cpu)
+    /// <summary>Phase B's throughput against the storage capacity measured before phase A.</summary>
+    private void CompareToStorageBound()
     {
+        if (_throughput is not { } ours || _rtPerTradeWork is not { } rtpt || _upsertsPerS is not { } ups || _mix is null)
+            return;
+        var bound = ups / rtpt;
+        Report.Add("Storage bound", "bound = upserts/s / RT per trade (excl. empty polls)", F($"{bound:0.0} trades/s (/{rtpt:0.00})"));
+        Report.Add("Storage bound", "our throughput vs bound", F($"{ours:0.0} = {ours / bound:0.00} x bound"),
+            _upsertsStalled ? "n/a: bound stalled" : ">= 0.8 x bound", _upsertsStalled ? null : ours >= 0.8 * bound);
+        Report.Add("Storage bound", "our throughput vs storage-only replay", F($"{ours:0.0} = {ours / _mix.TradesPerS:0.00} x replay"),
+            _mix.Stalled ? "n/a: replay stalled" : ">= 0.8 x replay", _mix.Stalled ? null : ours >= 0.8 * _mix.TradesPerS);
+        Report.Data["storage_comparison"] = new
+        {
+            round_trips_per_trade_used = Math.Round(rtpt, 3),
+            bound_trades_per_s = Math.Round(bound, 1),
+            ours_trades_per_s = Math.Round(ours, 1),
+            ratio_to_bound = Math.Round(ours / bound, 3),
+            replay_trades_per_s = Math.Round(_mix.TradesPerS, 1),
+            ratio_to_replay = Math.Round(ours / _mix.TradesPerS, 3),
+        };
+    }
+
+    private sealed record MixResult(int Trades, double Seconds, long RoundTrips, CpuUse Cpu, Latency Latency)
+    {
+        public bool Stalled => Latency.Max > 2000;
         public double TradesPerS => Trades / Seconds;
         public double RoundTripsPerS => RoundTrips / Seconds;
     }
@@ -674,6 +700,7 @@ internal sealed class Benchmark(BenchOptions o)
         var order = new AlpacaConnect.Core.Trading.TradeOrder { Symbol = Symbol, Side = "buy", Type = "market", TimeInForce = "day", Qty = "1" };
         var bodyHash = new string('a', 64);
         long trades = 0, roundTrips = 0;
+        var calls = new ConcurrentBag<double>();
         var cpu0 = CpuClock.Mark();
         var t0 = Stopwatch.GetTimestamp();
         var minTicks = 3 * Stopwatch.Frequency;
@@ -686,6 +713,7 @@ internal sealed class Benchmark(BenchOptions o)
                 if ((elapsed >= minTicks && Interlocked.Read(ref trades) >= 500) || elapsed >= 3 * minTicks)
                     break;
                 // The same rows and message the app writes (its own types), so Azurite does the same work.
+                var began = Stopwatch.GetTimestamp();
                 var rowKey = AlpacaConnect.Core.Trading.TradeIds.NewRowKey();
                 var trade = AlpacaConnect.Core.Trading.TradeEntity.Accepted(user, rowKey, "paper", order, DateTimeOffset.UtcNow);
                 var batch = await table.SubmitTransactionAsync(
@@ -703,6 +731,7 @@ internal sealed class Benchmark(BenchOptions o)
                 trade.Record(AlpacaConnect.Core.Trading.TradeStatus.Filled, DateTimeOffset.UtcNow, "filled 1 @ 500.12");
                 await table.UpdateEntityAsync(trade, trade.ETag, TableUpdateMode.Replace);
                 Interlocked.Add(ref roundTrips, 3);
+                calls.Add(Clock.Ms(began, Stopwatch.GetTimestamp()) / 3);
                 if (k % 32 == 0)
                     Interlocked.Add(ref roundTrips, await ReceiveAndDeleteAsync(queue));
                 Interlocked.Increment(ref trades);
@@ -710,7 +739,12 @@ internal sealed class Benchmark(BenchOptions o)
         })));
         var seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         var cpu = Watch("the storage-only replay", CpuMark.CoresBetween(cpu0, CpuClock.Mark()));
-        return new MixResult((int)trades, seconds, roundTrips, cpu);
+        // Leftover messages would make the app's queue calls dearer (Azurite's queue cost grows with depth).
+        await queue.DeleteAsync();
+        var result = new MixResult((int)trades, seconds, roundTrips, cpu, Latency.Of(calls));
+        if (result.Stalled)
+            Report.Notes.Add(F($"STALL: during the storage-only replay a trade's calls averaged {result.Latency.Max / 1000:0.0} s each (Azurite's queue GC, most likely); the replay is understated and not judged."));
+        return result;
     }
 
     private static async Task<long> ReceiveAndDeleteAsync(Azure.Storage.Queues.QueueClient queue)
