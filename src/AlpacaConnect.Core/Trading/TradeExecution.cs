@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Http;
+using AlpacaConnect.Core.Storage;
 
 namespace AlpacaConnect.Core.Trading;
 
@@ -45,21 +46,7 @@ public sealed record TradeExecution
 
     public const string NeverMatches = "W/\"datetime'1900-01-01T00%3A00%3A00.0000000Z'\"";
 
-    public string Serialize() => JsonSerializer.Serialize(this, Options);
+    public string Serialize() => QueueMessageJson.Serialize(this);
 
-    public static TradeExecution? Deserialize(string json)
-    {
-        try
-        {
-            var message = JsonSerializer.Deserialize<TradeExecution>(json, Options);
-            return message is { V: 1 } && TradeIds.TryParse(message.TradeId, out _, out _) ? message : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    // Like the API's JSON, but a newer message version with extra fields is tolerated rather than fatal.
-    private static readonly JsonSerializerOptions Options = new(JsonBody.Options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip };
+    public static TradeExecution? Deserialize(string json) => QueueMessageJson.Deserialize<TradeExecution>(json, m => m.V == 1 && TradeIds.TryParse(m.TradeId, out _, out _));
 }

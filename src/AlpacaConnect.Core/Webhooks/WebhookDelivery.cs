@@ -28,22 +28,9 @@ public sealed record WebhookDelivery
         Data = e.Data,
     };
 
-    public string Serialize() => JsonSerializer.Serialize(this, Options);
+    public string Serialize() => QueueMessageJson.Serialize(this);
 
-    public static WebhookDelivery? Deserialize(string json)
-    {
-        try
-        {
-            var message = JsonSerializer.Deserialize<WebhookDelivery>(json, Options);
-            return message is { V: 1 } ? message : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static readonly JsonSerializerOptions Options = new(JsonBody.Options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip };
+    public static WebhookDelivery? Deserialize(string json) => QueueMessageJson.Deserialize<WebhookDelivery>(json, m => m.V == 1);
 }
 
 /// <summary>Puts deliveries on the webhook-deliveries queue (base64, as the Functions trigger reads).</summary>
