@@ -23,7 +23,8 @@ ensure_azurite() {
   local persistence=(--inMemoryPersistence)
   if [[ "$1" != "memory" ]]; then mkdir -p "$1"; persistence=(--location "$1"); fi
   # --skipApiVersionCheck: current Azure.Storage clients send a service version Azurite 3.37 refuses.
-  "$repo_root/node_modules/.bin/azurite" --silent --skipApiVersionCheck --loose "${persistence[@]}" \
+  # --disableTelemetry: Azurite otherwise builds an App Insights envelope per request and phones home.
+  "$repo_root/node_modules/.bin/azurite" --silent --disableTelemetry --skipApiVersionCheck --loose "${persistence[@]}" \
     --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 >"${AZURITE_LOG:-/dev/null}" 2>&1 &
   AZURITE_PID=$!
   for _ in $(seq 1 100); do
