@@ -78,6 +78,8 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<TradeStore>();
         services.AddSingleton<TradeQueue>();
         services.AddSingleton<TradeExecutor>();
+        services.AddSingleton<TradeDispatch>();
+        services.AddHostedService(sp => sp.GetRequiredService<TradeDispatch>());
         services.AddSingleton<TradeStatusSync>();
         services.AddSingleton<TradesApi>();
         services.AddSingleton<BrokerageReadsApi>();

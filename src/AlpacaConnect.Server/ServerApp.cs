@@ -3,6 +3,7 @@ using AlpacaConnect.Core.Http;
 using AlpacaConnect.Core.Telemetry;
 using OpenTelemetry.Trace;
 using AlpacaConnect.Server.Background;
+using Microsoft.Extensions.Configuration.Memory;
 
 namespace AlpacaConnect.Server;
 
@@ -14,11 +15,19 @@ public static class ServerApp
 {
     public const string DefaultUrl = "http://localhost:7071";
 
+    /// <summary>Where the Server differs from the Functions host by default; any configuration source overrides these.</summary>
+    private static readonly Dictionary<string, string?> Defaults = new()
+    {
+        // A long-lived process can run a trade the moment it is accepted (Core/Trading/TradeDispatch).
+        ["Trading:InlineExecutions"] = "256",
+    };
+
     /// <param name="configure">Extra configuration applied last (tests use it to point at their Azurite prefix and Sandbox).</param>
     /// <param name="overrideServices">Runs after the app's registrations (tests swap the clock or the Key Vault client).</param>
     public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null, Action<IServiceCollection>? overrideServices = null)
     {
         var builder = WebApplication.CreateBuilder(args);
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Defaults });
         configure?.Invoke(builder.Configuration);
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
             builder.WebHost.UseUrls(DefaultUrl);

@@ -13,11 +13,18 @@ public sealed class TradingFaultTests
 {
     private static readonly string[] Settled = ["submitted", "partially_filled", "filled", "canceled", "expired", "rejected", "failed"];
 
-    [Fact]
-    public async Task A_crash_after_alpaca_accepted_the_order_but_before_it_was_recorded_ends_with_one_order_after_restart()
+    /// <param name="inline">Server default: the accepting process runs the trade itself (the message is held as a backup); off, as in Functions: the queue runner does.</param>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_crash_after_alpaca_accepted_the_order_but_before_it_was_recorded_ends_with_one_order_after_restart(bool inline)
     {
         var crash = new CrashAfterOrderPlaced();
-        await using var s = await TestSystem.StartAsync(services => services.AddCrashingAlpacaCalls(crash));
+        await using var s = await TestSystem.StartAsync(services => services.AddCrashingAlpacaCalls(crash), settings: new Dictionary<string, string?>
+        {
+            ["Trading:InlineExecutions"] = inline ? "256" : "0",
+            ["Trading:InlineHold"] = "00:00:05",
+        });
         await s.ConnectAsync("kai");
 
         var id = await s.TradeAsync("kai", new { symbol = "GOOGL", side = "buy", type = "market", qty = "1", time_in_force = "day" });
@@ -33,6 +40,21 @@ public sealed class TradingFaultTests
         var order = Assert.Single(await s.SandboxOrdersAsync("kai"));
         Assert.Equal(order.GetProperty("id").GetString(), trade.GetProperty("alpaca_order_id").GetString());
         Assert.Equal(0, await s.QueueLengthAsync(Queues.TradeExecutions, poison: true));
+    }
+
+    [Fact]
+    public async Task The_server_runs_an_accepted_trade_at_once_and_deletes_its_held_queue_message()
+    {
+        // Held for 10 minutes: the queue runner cannot see the message, so only the inline run can finish the trade.
+        await using var s = await TestSystem.StartAsync(settings: new Dictionary<string, string?> { ["Trading:InlineHold"] = "00:10:00" });
+        await s.ConnectAsync("ina");
+
+        var id = await s.TradeAsync("ina", new { symbol = "SPY", side = "buy", type = "market", qty = "1", time_in_force = "day" });
+        var trade = await s.WaitForTradeAsync(id, Settled, runSync: false, timeoutSeconds: 15);
+
+        Assert.Equal("filled", trade.GetProperty("status").GetString());
+        Assert.Single(await s.SandboxOrdersAsync("ina"));
+        Assert.Equal(0, await s.QueueLengthAsync(Queues.TradeExecutions));
     }
 
     [Fact]
@@ -158,10 +180,10 @@ public sealed class TradingRecoveryTests
         var order = new Core.Trading.TradeOrder { Symbol = "AAPL", Side = "buy", Type = "market", Qty = "1", TimeInForce = "day" };
 
         // Recorded but never queued, as after a crash between the two.
-        var lost = Core.Trading.TradeEntity.Accepted("pia", Core.Trading.TradeIds.NewRowKey(), "paper", order, DateTimeOffset.UtcNow);
-        await store.AcceptAsync(lost, "lost-1", "hash-1", default);
-        var canceled = Core.Trading.TradeEntity.Accepted("pia", Core.Trading.TradeIds.NewRowKey(), "paper", order, DateTimeOffset.UtcNow);
-        await store.AcceptAsync(canceled, "lost-2", "hash-2", default);
+        var lost = Core.Trading.TradeEntity.Accepted("pia", Core.Trading.TradeIds.RowKeyFor("lost-1"), "paper", order, DateTimeOffset.UtcNow, "hash-1");
+        await store.AcceptAsync(lost, default);
+        var canceled = Core.Trading.TradeEntity.Accepted("pia", Core.Trading.TradeIds.RowKeyFor("lost-2"), "paper", order, DateTimeOffset.UtcNow, "hash-2");
+        await store.AcceptAsync(canceled, default);
         Assert.Equal(HttpStatusCode.Accepted, (await s.Api.DeleteAsync("/api/trades/" + canceled.TradeId)).StatusCode);
 
         await Task.Delay(1500);

@@ -126,7 +126,7 @@ public sealed class TradingTests(TradingFixture fixture) : IClassFixture<Trading
         Assert.True(TradeIds.TryParse(id, out var user, out var row));
         var trade = await S.Services.GetRequiredService<TradeStore>().GetAsync(user, row, default);
         // The queue hands the same message out again (at-least-once): a copy with the accept-time ETag.
-        var copy = TradeExecution.For(TradeEntity.Accepted(user, row, trade!.Env, trade.Order, trade.CreatedAt)) with { ETag = "W/\"stale\"" };
+        var copy = TradeExecution.For(TradeEntity.Accepted(user, row, trade!.Env, trade.Order, trade.CreatedAt, trade.BodyHash)) with { ETag = "W/\"stale\"" };
         await S.Services.GetRequiredService<TradeQueue>().EnqueueAsync(copy, null, default);
         await S.Services.GetRequiredService<TradeQueue>().EnqueueAsync(copy, null, default);
 

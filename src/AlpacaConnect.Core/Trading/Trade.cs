@@ -65,7 +65,8 @@ public static class TradeIds
 {
     public const char Separator = '~';
 
-    public static string NewRowKey() => Guid.CreateVersion7().ToString("N");
+    /// <summary>A trade's row key: its idempotency key, hashed (32 hex digits), so the key cannot name two trades.</summary>
+    public static string RowKeyFor(string idempotencyKey) => TradeStore.Hash("idempotency-key:" + idempotencyKey)[..32];
 
     public static string Compose(string userId, string rowKey) => $"{userId}{Separator}{rowKey}";
 

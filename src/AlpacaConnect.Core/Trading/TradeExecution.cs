@@ -21,8 +21,17 @@ public sealed record TradeExecution
     public required DateTimeOffset AcceptedAt { get; init; }
     public required string ETag { get; init; }
 
+    /// <summary>The accepted request's hash, so a row rebuilt from this message keeps it.</summary>
+    public string? BodyHash { get; init; }
+
     /// <summary>Transient failures so far; 0 for the first try. Above 0 the order may exist: look before sending.</summary>
     public int Attempt { get; init; }
+
+    /// <summary>
+    /// The accepting process tries this message inline before the queue delivers it (see
+    /// <see cref="TradeDispatch"/>), so even the queue's first delivery may follow a send: look first.
+    /// </summary>
+    public bool Inline { get; init; }
 
     [JsonIgnore] public string UserId => TradeId[..TradeId.LastIndexOf(TradeIds.Separator)];
     [JsonIgnore] public string RowKey => TradeId[(TradeId.LastIndexOf(TradeIds.Separator) + 1)..];
@@ -36,6 +45,7 @@ public sealed record TradeExecution
         Order = trade.Order,
         AcceptedAt = trade.CreatedAt,
         ETag = trade.ETag.ToString(),
+        BodyHash = trade.BodyHash,
     };
 
     /// <summary>

@@ -28,9 +28,12 @@ public sealed partial class TradeExecutor(
     private readonly TradingOptions _options = options.Value;
 
     /// <param name="dequeueCount">Deliveries of this message so far (1 on the first).</param>
-    public async Task ExecuteAsync(string messageText, long dequeueCount, CancellationToken ct)
+    public Task ExecuteAsync(string messageText, long dequeueCount, CancellationToken ct) =>
+        ExecuteAsync(TradeExecution.Deserialize(messageText) ?? throw new UnreadableTradeMessageException(), dequeueCount, inline: false, ct);
+
+    /// <param name="inline">The accepting process runs it before any queue delivery (<see cref="TradeDispatch"/>).</param>
+    public async Task ExecuteAsync(TradeExecution message, long dequeueCount, bool inline, CancellationToken ct)
     {
-        var message = TradeExecution.Deserialize(messageText) ?? throw new UnreadableTradeMessageException();
         var (userId, env) = (message.UserId, message.AlpacaEnv);
         using var activity = AlpacaConnectTelemetry.Source.StartActivity("trade.execute");
         activity?.SetTag("trade.id", message.TradeId).SetTag("user.id", userId).SetTag("messaging.attempt", message.Attempt).SetTag("messaging.dequeue_count", dequeueCount);
@@ -48,7 +51,8 @@ public sealed partial class TradeExecutor(
 
         // A retry, a redelivery or a late message: the order may already be at Alpaca, and the
         // trade may have changed since it was queued (a cancel): read both before anything is sent.
-        if (message.Attempt > 0 || dequeueCount > 1 || pastDeadline)
+        var mayHaveBeenSent = message.Attempt > 0 || dequeueCount > 1 || (message.Inline && !inline);
+        if (mayHaveBeenSent || pastDeadline)
         {
             var trade = await store.GetAsync(userId, message.RowKey, ct);
             if (trade is null || !trade.IsOpen)
@@ -141,7 +145,7 @@ public sealed partial class TradeExecutor(
                 var reset = error.RateLimitReset is { } at ? at - time.GetUtcNow() : TimeSpan.FromSeconds(5);
                 var wait = Clamp(reset, TimeSpan.FromMilliseconds(100), _options.MaxRateLimitWait) + Jitter(TimeSpan.FromMilliseconds(500));
                 LogRateLimited(message.TradeId, wait.TotalSeconds);
-                await queue.EnqueueAsync(message, wait, ct);
+                await queue.EnqueueAsync(message with { Inline = false }, wait, ct);
                 return;
 
             default: // 5xx, timeout, unreachable: the order may or may not exist; the next try looks first.
@@ -155,7 +159,7 @@ public sealed partial class TradeExecutor(
                 var backoff = Clamp(_options.RetryBaseDelay * Math.Pow(2, message.Attempt), TimeSpan.Zero, _options.MaxRetryDelay);
                 var delay = backoff + Jitter(backoff / 2);
                 LogTransient(message.TradeId, attempt, Describe(error), delay.TotalSeconds);
-                await queue.EnqueueAsync(message with { Attempt = attempt }, delay, ct);
+                await queue.EnqueueAsync(message with { Attempt = attempt, Inline = false }, delay, ct);
                 return;
         }
     }
@@ -224,7 +228,7 @@ public sealed partial class TradeExecutor(
     }
 
     private static TradeEntity Rebuild(TradeExecution message) =>
-        TradeEntity.Accepted(message.UserId, message.RowKey, message.Env, message.Order, message.AcceptedAt);
+        TradeEntity.Accepted(message.UserId, message.RowKey, message.Env, message.Order, message.AcceptedAt, message.BodyHash);
 
     private static bool IsDuplicateClientOrderId(AlpacaError error) =>
         error.Kind == AlpacaErrorKind.Invalid && error.Message.Contains("client_order_id must be unique", StringComparison.OrdinalIgnoreCase);

@@ -12,46 +12,36 @@ using AlpacaConnect.Core.Webhooks;
 namespace AlpacaConnect.Core.Trading;
 
 /// <summary>
-/// Trades in Table Storage. Partition = user id; rows: the trade (row = its guid) and its
-/// idempotency key ("idem~" + hash). Both are written in one entity-group transaction, so a trade
-/// never exists without its key or a key without its trade, in one round trip.
+/// Trades in Table Storage. Partition = user id; row = a hash of the trade's idempotency key, so the
+/// key is enforced by the row itself: a second insert under it fails and finds the first trade.
+/// A trade is written alone (one entity, one round trip) or, when someone subscribes to the event
+/// its change raises, together with that event's outbox row in one entity-group transaction.
 /// </summary>
 public sealed class TradeStore(Tables tables, WebhookPublisher publisher)
 {
-    private const string IdempotencyPrefix = "idem~";
-
     private TableClient Table => tables.Get(Tables.Trades);
 
     public abstract record AcceptOutcome;
     public sealed record Accepted(TradeEntity Trade) : AcceptOutcome;
     /// <summary>The key was used before: the same body means the same trade, another body a conflict.</summary>
-    public sealed record KeyUsed(string TradeRowKey, bool SameBody) : AcceptOutcome;
+    public sealed record KeyUsed(TradeEntity Trade, bool SameBody) : AcceptOutcome;
 
-    public async Task<AcceptOutcome> AcceptAsync(TradeEntity trade, string idempotencyKey, string bodyHash, CancellationToken ct)
+    /// <summary>Inserts the trade (its row key comes from its idempotency key and its BodyHash is set).</summary>
+    public async Task<AcceptOutcome> AcceptAsync(TradeEntity trade, CancellationToken ct)
     {
-        var keyRow = new TableEntity(trade.PartitionKey, IdempotencyPrefix + Hash(idempotencyKey))
-        {
-            ["TradeRowKey"] = trade.RowKey,
-            ["BodyHash"] = bodyHash,
-        };
         var events = await publisher.PrepareAsync(trade.PartitionKey, trade.TakeEvents(), ct);
         try
         {
-            var result = await Table.SubmitTransactionAsync(
-                [
-                    new TableTransactionAction(TableTransactionActionType.Add, trade),
-                    new TableTransactionAction(TableTransactionActionType.Add, keyRow),
-                    .. events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, e.OutboxRow)),
-                ], ct);
-            trade.ETag = result.Value[0].Headers.ETag ?? throw new InvalidOperationException("Table storage returned no ETag.");
-            await publisher.DispatchAsync(Table, events, ct);
-            return new Accepted(trade);
+            trade.ETag = await WriteAsync(trade, TableTransactionActionType.Add, default, events, ct);
         }
-        catch (TableTransactionFailedException ex) when (ex.Status == 409)
+        catch (RequestFailedException ex) when (ex.Status == 409)
         {
-            var existing = (await Table.GetEntityAsync<TableEntity>(keyRow.PartitionKey, keyRow.RowKey, cancellationToken: ct)).Value;
-            return new KeyUsed(existing.GetString("TradeRowKey"), existing.GetString("BodyHash") == bodyHash);
+            var existing = await GetAsync(trade.PartitionKey, trade.RowKey, ct)
+                ?? throw new InvalidOperationException("Table storage reported a conflict for a trade it does not have.", ex);
+            return new KeyUsed(existing, existing.BodyHash == trade.BodyHash);
         }
+        await publisher.DispatchAsync(Table, events, ct);
+        return new Accepted(trade);
     }
 
     public async Task<TradeEntity?> GetAsync(string userId, string rowKey, CancellationToken ct)
@@ -70,18 +60,7 @@ public sealed class TradeStore(Tables tables, WebhookPublisher publisher)
         var events = raised.Count == 0 ? [] : await publisher.PrepareAsync(trade.PartitionKey, raised, ct);
         try
         {
-            if (events.Count == 0)
-            {
-                var response = await Table.UpdateEntityAsync(trade, etag, TableUpdateMode.Replace, ct);
-                trade.ETag = response.Headers.ETag ?? trade.ETag;
-                return true;
-            }
-            var result = await Table.SubmitTransactionAsync(
-                [
-                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, trade, etag),
-                    .. events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, e.OutboxRow)),
-                ], ct);
-            trade.ETag = result.Value[0].Headers.ETag ?? trade.ETag;
+            trade.ETag = await WriteAsync(trade, TableTransactionActionType.UpdateReplace, etag, events, ct);
         }
         catch (RequestFailedException ex) when (ex.Status is 412 or 404)
         {
@@ -91,6 +70,29 @@ public sealed class TradeStore(Tables tables, WebhookPublisher publisher)
         return true;
     }
 
+    /// <summary>One entity alone is a plain write; with outbox rows, one entity-group transaction. Returns the row's new ETag.</summary>
+    private async Task<ETag> WriteAsync(TradeEntity trade, TableTransactionActionType action, ETag etag, IReadOnlyList<PendingEvent> events, CancellationToken ct)
+    {
+        ETag? written;
+        if (events.Count == 0)
+        {
+            var response = action == TableTransactionActionType.Add
+                ? await Table.AddEntityAsync(trade, ct)
+                : await Table.UpdateEntityAsync(trade, etag, TableUpdateMode.Replace, ct);
+            written = response.Headers.ETag;
+        }
+        else
+        {
+            var result = await Table.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(action, trade, etag),
+                    .. events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, e.OutboxRow)),
+                ], ct);
+            written = result.Value[0].Headers.ETag;
+        }
+        return written ?? throw new InvalidOperationException("Table storage returned no ETag.");
+    }
+
     /// <summary>Every trade not yet in a terminal status. A filtered scan: only open trades come back.</summary>
     public IAsyncEnumerable<TradeEntity> QueryOpenAsync(CancellationToken ct) =>
         Table.QueryAsync<TradeEntity>(t => t.IsOpen == true, cancellationToken: ct);
@@ -98,7 +100,7 @@ public sealed class TradeStore(Tables tables, WebhookPublisher publisher)
     /// <summary>Stable hash of the parsed request, so the same order in other whitespace is still "the same body".</summary>
     public static string BodyHash(TradeRequest request) => Hash(JsonSerializer.Serialize(request, JsonBody.Options));
 
-    private static string Hash(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
+    internal static string Hash(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
 }
 
 /// <summary>What trade.* and order.* webhook events carry.</summary>
@@ -127,6 +129,9 @@ public sealed class TradeEntity : ITableEntity
     public bool CancelRequested { get; set; }
     public string HistoryJson { get; set; } = "[]";
 
+    /// <summary>Hash of the accepted request: a retry under the same idempotency key must match it.</summary>
+    public string? BodyHash { get; set; }
+
     private readonly List<WebhookEvent> _events = [];
 
     /// <summary>The webhook events this entity's changes raised since the last write; the store writes them with it.</summary>
@@ -146,10 +151,11 @@ public sealed class TradeEntity : ITableEntity
     /// The row as accepted. Deterministic from its inputs, so the executor can rebuild it from the
     /// queue message and replace it under the accept-time ETag without reading it first.
     /// </summary>
-    public static TradeEntity Accepted(string userId, string rowKey, string env, TradeOrder order, DateTimeOffset at) => new()
+    public static TradeEntity Accepted(string userId, string rowKey, string env, TradeOrder order, DateTimeOffset at, string? bodyHash) => new()
     {
         PartitionKey = userId,
         RowKey = rowKey,
+        BodyHash = bodyHash,
         Env = env,
         Status = TradeStatus.Accepted,
         IsOpen = true,

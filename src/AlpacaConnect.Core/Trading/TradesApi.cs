@@ -11,7 +11,7 @@ namespace AlpacaConnect.Core.Trading;
 /// <summary>The trades' HTTP surface: accept (validate, record, enqueue), show, cancel.</summary>
 public sealed partial class TradesApi(
     TradeStore store,
-    TradeQueue queue,
+    TradeDispatch dispatch,
     ConnectionTokens tokens,
     AlpacaTradingClient alpaca,
     TimeProvider time,
@@ -47,18 +47,18 @@ public sealed partial class TradesApi(
         if (errors.Count > 0)
             return Problems.Validation(errors, "Nothing was stored or queued.");
 
-        var trade = TradeEntity.Accepted(body.UserId, TradeIds.NewRowKey(), body.Env, body.Order, time.GetUtcNow());
+        var trade = TradeEntity.Accepted(body.UserId, TradeIds.RowKeyFor(key), body.Env, body.Order, time.GetUtcNow(), TradeStore.BodyHash(body));
         trade.RaiseAccepted();
-        switch (await store.AcceptAsync(trade, key, TradeStore.BodyHash(body), ct))
+        switch (await store.AcceptAsync(trade, ct))
         {
             case TradeStore.Accepted accepted:
-                await EnqueueAsync(accepted.Trade, ct);
+                await dispatch.DispatchAsync(accepted.Trade, ct);
                 AlpacaConnectTelemetry.CountTrade(TradeStatus.Accepted);
                 Activity.Current?.SetTag("trade.id", trade.TradeId).SetTag("user.id", trade.PartitionKey);
                 LogAccepted(trade.TradeId, trade.PartitionKey, trade.Env);
                 return Answer(accepted.Trade);
             case TradeStore.KeyUsed { SameBody: true } used:
-                return Answer((await store.GetAsync(body.UserId, used.TradeRowKey, ct))!);
+                return Answer(used.Trade);
             default:
                 return Problems.Create(StatusCodes.Status409Conflict, "idempotency-key-reused", "This Idempotency-Key was used for a different trade.",
                     "A key names one trade. Use a new key for a new trade, or resend the original body to get the original trade.");
@@ -126,19 +126,6 @@ public sealed partial class TradesApi(
         }
     }
 
-    private async Task EnqueueAsync(TradeEntity trade, CancellationToken ct)
-    {
-        try
-        {
-            await queue.EnqueueAsync(TradeExecution.For(trade), delay: null, ct);
-        }
-        catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or OperationCanceledException)
-        {
-            // The trade is recorded; the status sync re-queues accepted trades that never reached Alpaca.
-            LogEnqueueFailed(trade.TradeId, ex.Message);
-        }
-    }
-
     private static LocationResult Answer(TradeEntity trade)
     {
         var url = "/api/trades/" + Uri.EscapeDataString(trade.TradeId);
@@ -147,7 +134,4 @@ public sealed partial class TradesApi(
 
     [LoggerMessage(LogLevel.Information, "Trade {TradeId} accepted for user {UserId} on {Env}")]
     private partial void LogAccepted(string tradeId, string userId, string env);
-
-    [LoggerMessage(LogLevel.Warning, "Trade {TradeId} recorded but not queued ({Error}); the status sync will queue it")]
-    private partial void LogEnqueueFailed(string tradeId, string error);
 }

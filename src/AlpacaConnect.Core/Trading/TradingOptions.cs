@@ -36,6 +36,17 @@ public sealed class TradingOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan StaleAcceptedAfter { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Trades the accepting process runs at once, without waiting for the queue to deliver them
+    /// (see TradeDispatch); 0 turns it off. The Server sets 256; the Functions host leaves it off.
+    /// </summary>
+    [Range(0, 4096)]
+    public int InlineExecutions { get; set; }
+
+    /// <summary>How long an inline trade's queue message stays invisible: after it, the queue trigger takes over.</summary>
+    [Range(typeof(TimeSpan), "00:00:05", "00:10:00")]
+    public TimeSpan InlineHold { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Deliveries of one message before it goes to the poison queue (Server; host.json sets it for Functions).</summary>
     [Range(1, 100)]
     public int MaxDequeueCount { get; set; } = 5;

@@ -27,8 +27,9 @@ public sealed partial class OutboxSweep(Tables tables, WebhookPublisher publishe
                 if (e.Timestamp > cutoff)
                     continue; // probably being dispatched right now by its writer
                 var pending = await publisher.PrepareAsync(row.PartitionKey, [e], ct);
-                await publisher.DispatchAsync(table, [pending[0] with { OutboxRow = row }], ct);
-                if (pending[0].Subscribers.Count == 0)
+                if (pending.Count > 0)
+                    await publisher.DispatchAsync(table, [pending[0] with { OutboxRow = row }], ct);
+                else // its subscriptions are gone
                     await table.UpdateEntityAsync(new TableEntity(row.PartitionKey, row.RowKey) { ["Dispatched"] = true }, Azure.ETag.All, TableUpdateMode.Merge, ct);
                 dispatched++;
             }

@@ -46,15 +46,15 @@ public sealed record WebhookEvent(string Id, string Type, DateTimeOffset Timesta
 
     /// <summary>
     /// The outbox row written in the same entity-group transaction as the change that caused it
-    /// (so neither exists without the other). Dispatched rows need nothing more; undispatched rows
-    /// are fanned out right after the write, or by the sweep if the process died first.
+    /// (so neither exists without the other). It is fanned out right after the write, or by the
+    /// sweep if the process died first, and then marked dispatched.
     /// </summary>
-    public TableEntity ToOutboxRow(string partitionKey, bool dispatched) => new(partitionKey, RowPrefix + Id)
+    public TableEntity ToOutboxRow(string partitionKey) => new(partitionKey, RowPrefix + Id)
     {
         ["EventType"] = Type,
         ["EventTimestamp"] = Timestamp,
         ["DataJson"] = Data.ToJsonString(),
-        ["Dispatched"] = dispatched,
+        ["Dispatched"] = false,
     };
 
     public static WebhookEvent FromOutboxRow(TableEntity row) => new(

@@ -11,17 +11,19 @@ public sealed record PendingEvent(WebhookEvent Event, TableEntity OutboxRow, IRe
 /// Events ride in the same entity-group transaction as the change that causes them (an outbox row
 /// in the changed entity's partition), so there is no change without its event and no event without
 /// its change. After the write they are fanned out: one delivery message per subscriber. An event
-/// nobody subscribes to is written already dispatched and costs no extra round trip.
+/// nobody subscribes to is not written at all, so a change nobody watches stays a one-entity write.
 /// </summary>
 public sealed partial class WebhookPublisher(SubscriptionStore subscriptions, WebhookQueue queue, ILogger<WebhookPublisher> logger)
 {
+    /// <summary>The events someone subscribes to, each with the outbox row to write with the change.</summary>
     public async Task<IReadOnlyList<PendingEvent>> PrepareAsync(string partitionKey, IEnumerable<WebhookEvent> events, CancellationToken ct)
     {
         var pending = new List<PendingEvent>();
         foreach (var e in events)
         {
             var subscribers = await subscriptions.MatchingAsync(e.Type, ct);
-            pending.Add(new PendingEvent(e, e.ToOutboxRow(partitionKey, dispatched: subscribers.Count == 0), subscribers));
+            if (subscribers.Count > 0)
+                pending.Add(new PendingEvent(e, e.ToOutboxRow(partitionKey), subscribers));
         }
         return pending;
     }
