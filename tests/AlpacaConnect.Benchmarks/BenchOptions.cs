@@ -23,7 +23,8 @@ internal sealed record BenchOptions
           --ack-trades N    trades in phase A (ack latency)                                (default 1000)
           --latency-ms L    Sandbox latency added to every trading call                   (default 50)
           --warmup N        untimed trades before phase A (JIT, token cache), then more in
-                            rounds of 200 until the JIT settles (max 40 s); 0 = none       (default 200)
+                            rounds of 200 until the JIT settles (max 2,000
+                            trades or 40 s); 0 = none       (default 200)
           --out PATH        JSON report (default <repo>/.data/benchmark.json)
         """;
 
