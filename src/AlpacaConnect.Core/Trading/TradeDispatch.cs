@@ -30,8 +30,8 @@ public sealed partial class TradeDispatch(
     private volatile bool _draining;
     private int _disposed;
 
-    /// <summary>Queues the trade and, when a slot is free, starts it here. False if the queue refused the message.</summary>
-    public async Task<bool> DispatchAsync(TradeEntity trade, CancellationToken ct)
+    /// <summary>Queues the trade and, when a slot is free, starts it here.</summary>
+    public async Task DispatchAsync(TradeEntity trade, CancellationToken ct)
     {
         var inline = !_draining && _slots.Wait(0, CancellationToken.None);
         var message = TradeExecution.For(trade) with { Inline = inline };
@@ -46,11 +46,10 @@ public sealed partial class TradeDispatch(
                 _slots.Release();
             // The trade is recorded; the status sync re-queues accepted trades that never reached Alpaca.
             LogEnqueueFailed(trade.TradeId, ex.Message);
-            return false;
+            return;
         }
         if (inline)
             Track(RunInlineAsync(message, receipt));
-        return true;
     }
 
     private async Task RunInlineAsync(TradeExecution message, SendReceipt receipt)
