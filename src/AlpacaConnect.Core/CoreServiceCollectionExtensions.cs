@@ -55,8 +55,10 @@ public static class CoreServiceCollectionExtensions
         services.AddAzureClients(clients =>
         {
             clients.UseCredential(new DefaultAzureCredential());
-            clients.AddClient<TableServiceClient, TableClientOptions>((options, credential, _) => StorageAccount.Tables(configuration, options, credential));
-            clients.AddClient<QueueServiceClient, QueueClientOptions>((options, credential, _) => StorageAccount.Queues(configuration, options, credential));
+            clients.AddClient<TableServiceClient, TableClientOptions>((options, credential, sp) =>
+                StorageAccount.Tables(configuration, options, credential, sp.GetRequiredService<StorageTransport>()));
+            clients.AddClient<QueueServiceClient, QueueClientOptions>((options, credential, sp) =>
+                StorageAccount.Queues(configuration, options, credential, sp.GetRequiredService<StorageTransport>()));
             if (vaultUri is not null)
                 clients.AddSecretClient(vaultUri);
         });
@@ -64,6 +66,7 @@ public static class CoreServiceCollectionExtensions
             vaultUri is null ? null : sp.GetRequiredService<SecretClient>(),
             configuration, sp.GetRequiredService<IOptions<SecretsOptions>>(), sp.GetRequiredService<TimeProvider>()));
 
+        services.AddSingleton<StorageTransport>();
         services.AddSingleton<Tables>();
         services.AddSingleton<Queues>();
         services.AddSingleton<StorageHealth>();

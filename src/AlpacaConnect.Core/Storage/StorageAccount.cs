@@ -3,6 +3,7 @@ using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace AlpacaConnect.Core.Storage;
 
@@ -14,8 +15,9 @@ internal static class StorageAccount
 {
     public const string Setting = "AzureWebJobsStorage";
 
-    public static TableServiceClient Tables(IConfiguration configuration, TableClientOptions options, TokenCredential credential)
+    public static TableServiceClient Tables(IConfiguration configuration, TableClientOptions options, TokenCredential credential, StorageTransport transport)
     {
+        options.Transport = transport;
         // Per retry: a retried request is another round trip.
         options.AddPolicy(new StorageMetrics("table"), HttpPipelinePosition.PerRetry);
         return configuration[Setting] is { Length: > 0 } connectionString
@@ -23,8 +25,9 @@ internal static class StorageAccount
             : new TableServiceClient(ServiceUri(configuration, "table"), credential, options);
     }
 
-    public static QueueServiceClient Queues(IConfiguration configuration, QueueClientOptions options, TokenCredential credential)
+    public static QueueServiceClient Queues(IConfiguration configuration, QueueClientOptions options, TokenCredential credential, StorageTransport transport)
     {
+        options.Transport = transport;
         // The Functions queue trigger reads base64; every message we write must be base64 too.
         options.MessageEncoding = QueueMessageEncoding.Base64;
         options.AddPolicy(new StorageMetrics("queue"), HttpPipelinePosition.PerRetry);
@@ -38,3 +41,7 @@ internal static class StorageAccount
         ?? (configuration[$"{Setting}:accountName"] is { Length: > 0 } account ? $"https://{account}.{service}.core.windows.net" : null)
         ?? throw new InvalidOperationException($"Set {Setting} (a connection string) or {Setting}__{service}ServiceUri (managed identity)."));
 }
+
+/// <summary>The storage clients' one HTTP pool, with at most <see cref="StorageOptions.MaxConnectionsPerEndpoint"/> connections per endpoint.</summary>
+public sealed class StorageTransport(IOptions<StorageOptions> options)
+    : HttpClientTransport(new SocketsHttpHandler { MaxConnectionsPerServer = options.Value.MaxConnectionsPerEndpoint });
