@@ -58,6 +58,24 @@ public sealed class TradingFaultTests
     }
 
     [Fact]
+    public async Task A_reused_idempotency_key_leaves_no_held_queue_message_behind()
+    {
+        // The held reference is sent while the row is written; when the key turns out to be used, it is deleted.
+        await using var s = await TestSystem.StartAsync(settings: new Dictionary<string, string?> { ["Trading:InlineHold"] = "00:10:00" });
+        await s.ConnectAsync("ida");
+        var key = "order-" + Guid.NewGuid();
+        var order = new { symbol = "SPY", side = "buy", type = "market", qty = "1", time_in_force = "day" };
+
+        var id = await s.TradeAsync("ida", order, key);
+        Assert.Equal(HttpStatusCode.Accepted, (await s.PostTradeAsync(new { user_id = "ida", env = "paper", order }, key)).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await s.PostTradeAsync(new { user_id = "ida", env = "paper", order = order with { qty = "2" } }, key)).StatusCode);
+        await s.WaitForTradeAsync(id, Settled, runSync: false, timeoutSeconds: 15);
+
+        Assert.Single(await s.SandboxOrdersAsync("ida"));
+        Assert.Equal(0, await s.QueueLengthAsync(Queues.TradeExecutions));
+    }
+
+    [Fact]
     public async Task Rate_limit_storms_5xx_bursts_and_timeouts_still_submit_every_trade_exactly_once()
     {
         await using var s = await TestSystem.StartAsync(

@@ -8,14 +8,16 @@ using Microsoft.Extensions.Options;
 namespace AlpacaConnect.Core.Trading;
 
 /// <summary>
-/// Hands an accepted trade to execution. The queue message is always written: it is the durable
+/// Hands an accepted trade to execution. A queue message is always written: it is the durable
 /// record of work to do. When this process has a free inline slot (Trading:InlineExecutions), the
-/// message is written invisible for <see cref="TradingOptions.InlineHold"/> and the trade is
-/// executed here at once, then the message is deleted with the pop receipt the send returned. If
+/// message is a reference to the trade's row, written invisible for <see cref="TradingOptions.InlineHold"/>
+/// while the row itself is written (it names the trade only, so it can go first), and the trade is
+/// executed here at once; then the message is deleted with the pop receipt the send returned. If
 /// the process dies or the attempt throws, the message surfaces after the hold and the queue
-/// trigger finishes the job; the message says an inline attempt may have sent the order, so that
-/// delivery looks the order up first. Saves the dequeue round trip and the polling delay, and keeps
-/// the queue short. Off in the Functions host, which may freeze a worker once a response is sent.
+/// trigger finishes the job: it reads the row and looks the order up first. Saves the dequeue round
+/// trip and the polling delay, keeps the queue short, and the accept answers after one storage
+/// round trip's time instead of two. Off in the Functions host, which may freeze a worker once a
+/// response is sent; there the full message is queued after the row is written.
 /// </summary>
 public sealed partial class TradeDispatch(
     TradeQueue queue,
@@ -30,26 +32,56 @@ public sealed partial class TradeDispatch(
     private volatile bool _draining;
     private int _disposed;
 
-    /// <summary>Queues the trade and, when a slot is free, starts it here.</summary>
-    public async Task DispatchAsync(TradeEntity trade, CancellationToken ct)
+    /// <summary>A trade on its way to execution: with an inline slot, its held reference is being sent.</summary>
+    public sealed class Handover
     {
-        var inline = !_draining && _slots.Wait(0, CancellationToken.None);
-        var message = TradeExecution.For(trade) with { Inline = inline };
+        internal Task<SendReceipt>? Held { get; init; }
+    }
+
+    /// <summary>Before the row is written: takes an inline slot if one is free and starts sending the held reference.</summary>
+    public Handover Begin(TradeEntity trade, CancellationToken ct)
+    {
+        if (_draining || !_slots.Wait(0, CancellationToken.None))
+            return new Handover();
+        return new Handover { Held = queue.EnqueueAsync(TradeExecution.Reference(trade) with { Inline = true }, _options.InlineHold, ct) };
+    }
+
+    /// <summary>The row is written: queues the trade (or waits for its held reference) and, holding a slot, starts it here.</summary>
+    public async Task DispatchAsync(Handover handover, TradeEntity trade, CancellationToken ct)
+    {
+        var message = TradeExecution.For(trade) with { Inline = handover.Held is not null };
         SendReceipt receipt;
         try
         {
-            receipt = await queue.EnqueueAsync(message, inline ? _options.InlineHold : null, ct);
+            receipt = handover.Held is { } held ? await held : await queue.EnqueueAsync(message, delay: null, ct);
         }
         catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or OperationCanceledException)
         {
-            if (inline)
+            if (handover.Held is not null)
                 _slots.Release();
             // The trade is recorded; the status sync re-queues accepted trades that never reached Alpaca.
             LogEnqueueFailed(trade.TradeId, ex.Message);
             return;
         }
-        if (inline)
+        if (handover.Held is not null)
             Track(RunInlineAsync(message, receipt));
+    }
+
+    /// <summary>The row was not written (the key was used before, or the write failed): frees the slot and removes the held reference.</summary>
+    public async Task AbandonAsync(Handover handover)
+    {
+        if (handover.Held is not { } held)
+            return;
+        _slots.Release();
+        try
+        {
+            await queue.DeleteAsync(await held, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or OperationCanceledException)
+        {
+            // Harmless if it stays: when it surfaces, its delivery reads the row and finds nothing to do
+            // (no row) or the original trade, which it can only look up, never re-order.
+        }
     }
 
     private async Task RunInlineAsync(TradeExecution message, SendReceipt receipt)

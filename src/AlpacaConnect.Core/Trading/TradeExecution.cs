@@ -7,19 +7,26 @@ using AlpacaConnect.Core.Storage;
 namespace AlpacaConnect.Core.Trading;
 
 /// <summary>
-/// The queue message that submits one trade. It carries everything the trade row held when it was
-/// accepted, plus that row's ETag, so the executor submits without reading storage first (round
-/// trips are the budget) and still learns, from a failed ETag match, that something (a cancel)
-/// changed the trade meanwhile.
+/// The queue message that submits one trade. In full it carries everything the trade row held when
+/// it was accepted, plus that row's ETag, so the executor submits without reading storage first
+/// (round trips are the budget) and still learns, from a failed ETag match, that something (a
+/// cancel) changed the trade meanwhile. A reference (no <see cref="Order"/>) names the trade only:
+/// it is for deliveries that must read the row anyway (an inline run's held copy, a re-queue).
 /// </summary>
 public sealed record TradeExecution
 {
     public int V { get; init; } = 1;
     public required string TradeId { get; init; }
     public required string Env { get; init; }
-    public required TradeOrder Order { get; init; }
-    public required DateTimeOffset AcceptedAt { get; init; }
-    public required string ETag { get; init; }
+
+    /// <summary>The order as accepted; null in a reference, which the executor resolves from the row.</summary>
+    public TradeOrder? Order { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public DateTimeOffset AcceptedAt { get; init; }
+
+    /// <summary>The row's ETag when the message was made (with <see cref="Order"/>).</summary>
+    public string? ETag { get; init; }
 
     /// <summary>The accepted request's hash, so a row rebuilt from this message keeps it.</summary>
     public string? BodyHash { get; init; }
@@ -49,12 +56,13 @@ public sealed record TradeExecution
     };
 
     /// <summary>
-    /// A re-queued execution (the sync's safety net). The row may have changed since acceptance, so
-    /// the ETag is one that never matches: the executor then reads the row instead of rebuilding it.
+    /// A message naming the trade only; its delivery reads the row. A third of a full message's size,
+    /// and Azurite's cost of a send grows with it.
     /// </summary>
-    public static TradeExecution Retry(TradeEntity trade) => For(trade) with { ETag = NeverMatches, Attempt = 1 };
+    public static TradeExecution Reference(TradeEntity trade) => new() { TradeId = trade.TradeId, Env = trade.Env };
 
-    public const string NeverMatches = "W/\"datetime'1900-01-01T00%3A00%3A00.0000000Z'\"";
+    /// <summary>A re-queued execution (the sync's safety net): the order may exist, so it looks first.</summary>
+    public static TradeExecution Retry(TradeEntity trade) => Reference(trade) with { Attempt = 1 };
 
     public string Serialize() => QueueMessageJson.Serialize(this);
 

@@ -39,6 +39,16 @@ public sealed partial class TradeExecutor(
         activity?.SetTag("trade.id", message.TradeId).SetTag("user.id", userId).SetTag("messaging.attempt", message.Attempt).SetTag("messaging.dequeue_count", dequeueCount);
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["TradeId"] = message.TradeId, ["UserId"] = userId });
 
+        TradeEntity? trade = null;
+        if (message.Order is null)
+        {
+            // A reference: the row holds the order (and the ETag to record under).
+            trade = await store.GetAsync(userId, message.RowKey, ct);
+            if (trade is null || !trade.IsOpen)
+                return;
+            message = TradeExecution.For(trade) with { Attempt = message.Attempt, Inline = message.Inline };
+        }
+
         var connection = await tokens.GetAsync(userId, env, ct);
         if (connection is null)
         {
@@ -54,7 +64,7 @@ public sealed partial class TradeExecutor(
         var mayHaveBeenSent = message.Attempt > 0 || dequeueCount > 1 || (message.Inline && !inline);
         if (mayHaveBeenSent || pastDeadline)
         {
-            var trade = await store.GetAsync(userId, message.RowKey, ct);
+            trade ??= await store.GetAsync(userId, message.RowKey, ct);
             if (trade is null || !trade.IsOpen)
                 return;
             if (trade.CancelRequested && trade.AlpacaOrderId is null)
@@ -80,7 +90,7 @@ public sealed partial class TradeExecutor(
             }
         }
 
-        var placed = await alpaca.CreateOrderAsync(env, token, message.Order.ToAlpaca(clientOrderId), ct);
+        var placed = await alpaca.CreateOrderAsync(env, token, message.Order!.ToAlpaca(clientOrderId), ct);
         if (placed.IsSuccess)
         {
             await RecordOrderAsync(message, placed.Value!, ct);
@@ -112,6 +122,13 @@ public sealed partial class TradeExecutor(
         {
             LogUnreadablePoison();
             return;
+        }
+        if (message.Order is null)
+        {
+            var trade = await store.GetAsync(message.UserId, message.RowKey, ct);
+            if (trade is null || !trade.IsOpen)
+                return;
+            message = TradeExecution.For(trade);
         }
         var (env, rowKey) = (message.AlpacaEnv, message.RowKey);
         var connection = await tokens.GetAsync(message.UserId, env, ct);
@@ -170,7 +187,7 @@ public sealed partial class TradeExecutor(
         var now = time.GetUtcNow();
         var trade = Rebuild(message);
         trade.Apply(order, now);
-        if (await store.TryUpdateAsync(trade, new Azure.ETag(message.ETag), ct))
+        if (await store.TryUpdateAsync(trade, new Azure.ETag(message.ETag!), ct))
         {
             AlpacaConnectTelemetry.CountTrade(TradeStatus.Submitted);
             LogSubmitted(message.TradeId, order.Id, order.Status);
@@ -214,7 +231,7 @@ public sealed partial class TradeExecutor(
         var now = time.GetUtcNow();
         var trade = Rebuild(message);
         trade.Record(status, now, reason);
-        if (!await store.TryUpdateAsync(trade, new Azure.ETag(message.ETag), ct))
+        if (!await store.TryUpdateAsync(trade, new Azure.ETag(message.ETag!), ct))
         {
             var current = await store.GetAsync(trade.PartitionKey, trade.RowKey, ct);
             if (current is null || !current.IsOpen || current.AlpacaOrderId is not null)
@@ -227,8 +244,9 @@ public sealed partial class TradeExecutor(
         LogFinished(message.TradeId, status, reason);
     }
 
+    /// <summary>The row as accepted, from a full message (a reference was resolved before).</summary>
     private static TradeEntity Rebuild(TradeExecution message) =>
-        TradeEntity.Accepted(message.UserId, message.RowKey, message.Env, message.Order, message.AcceptedAt, message.BodyHash);
+        TradeEntity.Accepted(message.UserId, message.RowKey, message.Env, message.Order!, message.AcceptedAt, message.BodyHash);
 
     private static bool IsDuplicateClientOrderId(AlpacaError error) =>
         error.Kind == AlpacaErrorKind.Invalid && error.Message.Contains("client_order_id must be unique", StringComparison.OrdinalIgnoreCase);
