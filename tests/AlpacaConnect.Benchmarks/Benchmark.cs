@@ -44,7 +44,7 @@ internal sealed class Benchmark(BenchOptions o)
         try
         {
             await WarmupAsync();
-            await WaitForAzuriteGcAsync();
+            await WaitForAzuriteGcAsync("the warm-up");
             Step("starting the measured Sandbox and Server (fresh storage prefix)");
             _s = await BenchSystem.StartAsync(o);
             prefix = _s.Prefix;
@@ -66,9 +66,10 @@ internal sealed class Benchmark(BenchOptions o)
             };
 
             await ConnectUsersAsync();
-            // Right after Azurite's GC sweep: the storage capacity figures first (no app traffic), then
-            // the phases, so a default run ends its measured phases before the next sweep.
+            // The storage capacity figures first (no app traffic), then the phases right after the
+            // sweep the replay's queue traffic brings, so a default run ends them before the next one.
             await StorageBoundAsync();
+            await WaitForAzuriteGcAsync("the storage bound");
             await PhaseAAsync();
             var idle = await IdleAsync();
             await PhaseBAsync(idle);
@@ -195,15 +196,17 @@ internal sealed class Benchmark(BenchOptions o)
 
     /// <summary>
     /// Azurite sweeps unreferenced queue-message extents every 60 s; after heavy queue traffic (the
-    /// warm-up) a sweep keeps its single thread busy for seconds and every request waits. Waiting
-    /// here for that sweep to run and end (at most 75 s) puts the next one >= 60 s away, past phases
-    /// A and B of a default run. Phases still flag any storage call over 2 s.
+    /// warm-up, the storage bound's replay) a sweep keeps its single thread busy for seconds and
+    /// every request waits. Waiting here for that sweep to run and end (at most 75 s) puts the next
+    /// one >= 60 s away, past the phases that follow. Phases still flag any storage call over 2 s.
     /// </summary>
-    private async Task WaitForAzuriteGcAsync()
+    private readonly List<object> _gcWaits = [];
+
+    private async Task WaitForAzuriteGcAsync(string after)
     {
         if (o.Warmup == 0 || !CpuClock.AzuriteFound)
             return;
-        Step("waiting for Azurite's periodic queue GC sweep after the warm-up (at most 75 s)");
+        Step($"waiting for Azurite's periodic queue GC sweep after {after} (at most 75 s)");
         var start = Stopwatch.GetTimestamp();
         var last = CpuClock.AzuriteSecondsNow();
         var lastTs = Stopwatch.GetTimestamp();
@@ -231,10 +234,11 @@ internal sealed class Benchmark(BenchOptions o)
                 break;
         }
         var waited = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        Report.Add("Setup", "waited for Azurite's queue GC sweep (it blocks every request)", seen
+        Report.Add("Setup", $"waited for Azurite's queue GC sweep after {after} (it blocks every request)", seen
             ? F($"{waited:0.0} s; the sweep kept Azurite busy ~{busySeconds:0.0} s")
             : F($"{waited:0.0} s; no sweep seen"));
-        Report.Data["azurite_gc_wait"] = new { seconds = Math.Round(waited, 1), sweep_seen = seen, sweep_busy_seconds = busySeconds };
+        _gcWaits.Add(new { after, seconds = Math.Round(waited, 1), sweep_seen = seen, sweep_busy_seconds = busySeconds });
+        Report.Data["azurite_gc_waits"] = _gcWaits;
     }
 
     /// <summary>Notes a phase in which some storage call took over 2 s: Azurite was stalled (its queue GC, most likely).</summary>
@@ -616,79 +620,75 @@ internal sealed class Benchmark(BenchOptions o)
     private bool _upsertsStalled;
     private MixResult? _mix;
 
-    /// <summary>What Azurite sustains at concurrency C: small-entity upserts, and a replay of a trade's own storage calls.</summary>
+    /// <summary>Pairs of rounds interleaved, so both figures see the same Azurite (its speed drifts by ±30 % between 3 s windows).</summary>
+    private const int BoundRounds = 3;
+
+    /// <summary>
+    /// What Azurite sustains at concurrency C: small-entity upserts (the issue's bound), and a replay
+    /// of a trade's own storage calls without the app (what any code with these calls can reach).
+    /// </summary>
     private async Task StorageBoundAsync()
     {
-        Step($"storage bound: Azurite table upserts, then a storage-only replay of trades, at concurrency {o.Concurrency}");
-        // A client of our own (no metric policy): these writes are not the app's round trips.
+        Step($"storage bound: {BoundRounds} rounds each of Azurite table upserts and of a storage-only replay of trades, interleaved, at concurrency {o.Concurrency}");
+        // Clients of our own (no metric policy): these calls are not the app's round trips.
         var table = new TableServiceClient(BenchSystem.StorageConnectionString).GetTableClient(_s.Prefix + "scratch");
         await table.CreateIfNotExistsAsync();
+        var queue = new Azure.Storage.Queues.QueueClient(BenchSystem.StorageConnectionString, _s.Prefix + "scratchq",
+            new Azure.Storage.Queues.QueueClientOptions { MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64 });
+        await queue.CreateIfNotExistsAsync();
         for (var i = 0; i < 20; i++)
             await table.UpsertEntityAsync(new TableEntity("warm", $"w{i}") { ["V"] = i }, TableUpdateMode.Replace);
 
-        var latencies = new ConcurrentBag<double>();
-        var written = 0L;
-        async Task UpsertsAsync(string round, double minSeconds, int minWrites)
-        {
-            var t0 = Stopwatch.GetTimestamp();
-            var minTicks = (long)(minSeconds * Stopwatch.Frequency);
-            var capTicks = 10 * Stopwatch.Frequency;
-            latencies.Clear();
-            written = 0;
-            await Task.WhenAll(Enumerable.Range(0, o.Concurrency).Select(w => Task.Run(async () =>
-            {
-                var local = new List<double>();
-                for (var k = 0; ; k++)
-                {
-                    var elapsed = Stopwatch.GetTimestamp() - t0;
-                    if ((elapsed >= minTicks && Interlocked.Read(ref written) >= minWrites) || elapsed >= capTicks)
-                        break;
-                    var start = Stopwatch.GetTimestamp();
-                    await table.UpsertEntityAsync(new TableEntity($"p{w % Math.Max(1, o.Users)}", $"{round}{w}-{k}") { ["Status"] = "accepted", ["Qty"] = "1", ["At"] = DateTimeOffset.UtcNow },
-                        TableUpdateMode.Replace);
-                    local.Add(Clock.Ms(start, Stopwatch.GetTimestamp()));
-                    Interlocked.Increment(ref written);
-                }
-                foreach (var l in local)
-                    latencies.Add(l);
-            })));
-        }
         // Untimed rounds first, until this process's JIT (tier-1 recompiles) settles: it would
         // otherwise share the cores with Azurite and understate the bound.
         for (var round = 0; round < 10; round++)
         {
             var warm0 = CpuClock.Mark();
-            await UpsertsAsync($"warm{round}-", 1, 500);
+            await UpsertsAsync(table, $"warm{round}-", 1);
+            await ReplayAsync(table, queue, 0.5);
             var warm = CpuMark.CoresBetween(warm0, CpuClock.Mark());
             if (warm.JitMs < 0.02 * Stopwatch.GetElapsedTime(warm0.Ts).TotalMilliseconds)
                 break;
         }
-        var cpu0 = CpuClock.Mark();
-        var measuredFrom = Stopwatch.GetTimestamp();
-        await UpsertsAsync("w", 3, 2000);
-        var seconds = Stopwatch.GetElapsedTime(measuredFrom).TotalSeconds;
-        var cpu = Watch("the storage bound", CpuMark.CoresBetween(cpu0, CpuClock.Mark()));
-        var writesPerS = written / seconds;
-        var latency = Latency.Of(latencies);
-        _upsertsPerS = writesPerS;
-        _upsertsStalled = latency.Max > 2000;
-        if (_upsertsStalled)
-            Report.Notes.Add(F($"STALL: during the upsert bound a write took {latency.Max / 1000:0.0} s (Azurite's queue GC, most likely); the bound is understated and not judged."));
+        var upserts = new List<MixResult>();
+        var replays = new List<MixResult>();
+        for (var round = 0; round < BoundRounds; round++)
+        {
+            upserts.Add(await UpsertsAsync(table, $"r{round}-", 2));
+            replays.Add(await ReplayAsync(table, queue, 2));
+        }
+        // Leftover messages would make the app's queue calls dearer (Azurite's queue cost grows with depth).
+        await queue.DeleteAsync();
 
-        Report.Add("Storage bound", F($"Azurite table upserts/s at C={o.Concurrency}"), F($"{writesPerS:0} /s ({written} in {seconds:0.0} s; {latency.Short})"));
-        Report.Add("Storage bound", "CPU cores busy: this process / Azurite / other", Cpu(cpu));
-        _mix = await StorageMixAsync(table);
-        Report.Add("Storage bound", "storage-only replay of a trade's storage calls (app's rows/messages)",
-            F($"{_mix.TradesPerS:0.0} trades/s ({_mix.Trades} in {_mix.Seconds:0.0} s; {_mix.RoundTrips} RTs = {_mix.RoundTripsPerS:0}/s; per call {_mix.Latency.Short}; Azurite {(CpuClock.AzuriteFound ? F($"{_mix.Cpu.Azurite:0.00}") : "n/a")} cores)"));
+        var bound = MixResult.Sum(upserts);
+        _mix = MixResult.Sum(replays);
+        _upsertsPerS = bound.RoundTripsPerS;
+        _upsertsStalled = bound.Stalled;
+        Watch("the storage bound", bound.Cpu);
+        Watch("the storage-only replay", _mix.Cpu);
+        if (bound.Stalled)
+            Report.Notes.Add(F($"STALL: during the upsert bound a write took {bound.Latency.Max / 1000:0.0} s (Azurite's queue GC, most likely); the bound is understated and not judged."));
+        if (_mix.Stalled)
+            Report.Notes.Add(F($"STALL: during the storage-only replay a call took {_mix.Latency.Max / 1000:0.0} s (Azurite's queue GC, most likely); the replay is understated and not judged."));
+
+        string PerRound(List<MixResult> rounds) => string.Join(" / ", rounds.Select(r => F($"{r.RoundTripsPerS:0}")));
+        Report.Add("Storage bound", F($"Azurite table upserts/s at C={o.Concurrency} ({BoundRounds} rounds)"),
+            F($"{bound.RoundTripsPerS:0} /s ({bound.RoundTrips} in {bound.Seconds:0.0} s; rounds {PerRound(upserts)}; {bound.Latency.Short})"));
+        Report.Add("Storage bound", "CPU cores busy: this process / Azurite / other", Cpu(bound.Cpu));
+        Report.Add("Storage bound", "storage-only replay of a trade's 4 calls (interleaved rounds)",
+            F($"{_mix.TradesPerS:0.0} trades/s = {_mix.RoundTripsPerS:0} RT/s (rounds {PerRound(replays)} RT/s; per call {_mix.Latency.Short}; Azurite {(CpuClock.AzuriteFound ? F($"{_mix.Cpu.Azurite:0.00}") : "n/a")} cores)"));
+        Report.Add("Storage bound", "replay RT/s / upsert RT/s: the share of the bound these calls can reach",
+            F($"{_mix.RoundTripsPerS / bound.RoundTripsPerS:0.00} (Azurite CPU per call: upsert {bound.AzuriteMsPerRoundTrip:0.00} ms, replay {_mix.AzuriteMsPerRoundTrip:0.00} ms)"));
         Report.Data["storage_bound"] = new
         {
-            writes = written,
-            seconds = Math.Round(seconds, 3),
-            writes_per_s = Math.Round(writesPerS, 1),
-            latency_ms = latency,
-            stalled = _upsertsStalled,
-            cpu_cores_busy = cpu,
-            definition = "UpsertEntity (Replace, i.e. PUT) of small entities into a scratch table, C workers, >= 3 s and >= 2000 writes after untimed 1 s rounds until the client's JIT settles (< 2% of a round), measured before phase A (no app traffic); the bound treats every round trip of a trade as costing one such write.",
+            writes = bound.RoundTrips,
+            seconds = Math.Round(bound.Seconds, 3),
+            writes_per_s = Math.Round(bound.RoundTripsPerS, 1),
+            rounds_writes_per_s = upserts.Select(r => Math.Round(r.RoundTripsPerS, 1)).ToList(),
+            latency_ms = bound.Latency,
+            stalled = bound.Stalled,
+            cpu_cores_busy = bound.Cpu,
+            definition = F($"UpsertEntity (Replace, i.e. PUT) of small entities into a scratch table, C workers, {BoundRounds} rounds of >= 2 s interleaved with the replay's rounds, after untimed rounds until the client's JIT settles (< 2% of a round), measured before phase A (no app traffic); the bound treats every round trip of a trade as costing one such write."),
             replay = new
             {
                 trades = _mix.Trades,
@@ -696,10 +696,12 @@ internal sealed class Benchmark(BenchOptions o)
                 trades_per_s = Math.Round(_mix.TradesPerS, 1),
                 round_trips = _mix.RoundTrips,
                 round_trips_per_s = Math.Round(_mix.RoundTripsPerS, 1),
+                rounds_round_trips_per_s = replays.Select(r => Math.Round(r.RoundTripsPerS, 1)).ToList(),
+                ratio_to_upserts = Math.Round(_mix.RoundTripsPerS / bound.RoundTripsPerS, 3),
                 call_ms = _mix.Latency,
                 stalled = _mix.Stalled,
                 cpu_cores_busy = _mix.Cpu,
-                definition = "C workers, each trade: one insert of the app's own TradeEntity (its row key is the idempotency key's hash; no subscriber, so no outbox row), one queue send of its TradeExecution message, one Replace under the row's ETag after Record(filled); every 32 sends a worker receives up to 32 messages and deletes each. The app's storage work per trade without HTTP, Alpaca or the app's scheduling.",
+                definition = "C workers, each trade the app's own calls with its own types, as an inline execution makes them: insert the TradeEntity (row key = the idempotency key's hash; no subscriber, so no outbox row), send the reference message held 30 s, Replace under the row's ETag after Record(filled), delete the message by its pop receipt. The app's storage work per trade without HTTP, Alpaca or the app's scheduling.",
             },
         };
     }
@@ -726,70 +728,85 @@ internal sealed class Benchmark(BenchOptions o)
         };
     }
 
-    private sealed record MixResult(int Trades, double Seconds, long RoundTrips, CpuUse Cpu, Latency Latency)
+    /// <summary>One timed round (or the sum of several): trades (0 for upserts), round trips, latency per call.</summary>
+    private sealed record MixResult(int Trades, double Seconds, long RoundTrips, CpuUse Cpu, double[] CallMs)
     {
+        public Latency Latency { get; } = Latency.Of(CallMs);
         public bool Stalled => Latency.Max > 2000;
         public double TradesPerS => Trades / Seconds;
         public double RoundTripsPerS => RoundTrips / Seconds;
+        public double AzuriteMsPerRoundTrip => Cpu.Azurite * Seconds * 1000 / RoundTrips;
+
+        public static MixResult Sum(List<MixResult> rounds)
+        {
+            var seconds = rounds.Sum(r => r.Seconds);
+            double Weighted(Func<CpuUse, double> f) => rounds.Sum(r => f(r.Cpu) * r.Seconds) / seconds;
+            var cpu = new CpuUse(Weighted(c => c.Self), Weighted(c => c.Azurite), Weighted(c => c.Other), rounds.Sum(r => r.Cpu.JitMethods), rounds.Sum(r => r.Cpu.JitMs));
+            return new(rounds.Sum(r => r.Trades), seconds, rounds.Sum(r => r.RoundTrips), cpu, [.. rounds.SelectMany(r => r.CallMs)]);
+        }
     }
 
-    /// <summary>The storage round trips of one trade, replayed without the app: what Azurite allows for our mix.</summary>
-    private async Task<MixResult> StorageMixAsync(TableClient table)
+    /// <summary>C workers upserting small entities for at least <paramref name="minSeconds"/> (and 500 writes per second of it).</summary>
+    private Task<MixResult> UpsertsAsync(TableClient table, string round, double minSeconds) =>
+        TimedRoundAsync(minSeconds, (int)(500 * minSeconds), async (w, k) =>
+        {
+            await table.UpsertEntityAsync(new TableEntity($"p{w % Math.Max(1, o.Users)}", $"{round}{w}-{k}") { ["Status"] = "accepted", ["Qty"] = "1", ["At"] = DateTimeOffset.UtcNow },
+                TableUpdateMode.Replace);
+            return (0, 1);
+        });
+
+    /// <summary>The storage calls of one inline execution per trade, replayed without the app.</summary>
+    private Task<MixResult> ReplayAsync(TableClient table, Azure.Storage.Queues.QueueClient queue, double minSeconds)
     {
-        var queue = new Azure.Storage.Queues.QueueClient(BenchSystem.StorageConnectionString, _s.Prefix + "scratchq",
-            new Azure.Storage.Queues.QueueClientOptions { MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64 });
-        await queue.CreateIfNotExistsAsync();
         var order = new AlpacaConnect.Core.Trading.TradeOrder { Symbol = Symbol, Side = "buy", Type = "market", TimeInForce = "day", Qty = "1" };
         var bodyHash = new string('a', 64);
-        long trades = 0, roundTrips = 0;
+        return TimedRoundAsync(minSeconds, (int)(100 * minSeconds), async (w, _) =>
+        {
+            // The same rows and message the app writes (its own types), so Azurite does the same work.
+            var rowKey = AlpacaConnect.Core.Trading.TradeIds.RowKeyFor(Guid.NewGuid().ToString());
+            var trade = AlpacaConnect.Core.Trading.TradeEntity.Accepted($"replay-u{w % Math.Max(1, o.Users)}", rowKey, "paper", order, DateTimeOffset.UtcNow, bodyHash);
+            trade.ETag = (await table.AddEntityAsync(trade)).Headers.ETag!.Value;
+            var held = (await queue.SendMessageAsync((AlpacaConnect.Core.Trading.TradeExecution.Reference(trade) with { Inline = true }).Serialize(), TimeSpan.FromSeconds(30))).Value;
+            trade.AlpacaOrderId = Guid.NewGuid().ToString();
+            trade.AlpacaStatus = "filled";
+            trade.FilledQty = "1";
+            trade.FilledAvgPrice = "500.12";
+            trade.FilledAt = DateTimeOffset.UtcNow;
+            trade.Record(AlpacaConnect.Core.Trading.TradeStatus.Filled, DateTimeOffset.UtcNow, "filled 1 @ 500.12");
+            await table.UpdateEntityAsync(trade, trade.ETag, TableUpdateMode.Replace);
+            await queue.DeleteMessageAsync(held.MessageId, held.PopReceipt);
+            return (1, 4);
+        });
+    }
+
+    /// <summary>C workers repeating a step (it answers trades and round trips done) until both minimums are met (at most 3x the time).</summary>
+    private async Task<MixResult> TimedRoundAsync(double minSeconds, int minSteps, Func<int, int, Task<(int Trades, int RoundTrips)>> step)
+    {
+        long trades = 0, roundTrips = 0, steps = 0;
         var calls = new ConcurrentBag<double>();
         var cpu0 = CpuClock.Mark();
         var t0 = Stopwatch.GetTimestamp();
-        var minTicks = 3 * Stopwatch.Frequency;
+        var minTicks = (long)(minSeconds * Stopwatch.Frequency);
         await Task.WhenAll(Enumerable.Range(0, o.Concurrency).Select(w => Task.Run(async () =>
         {
-            var user = $"replay-u{w % Math.Max(1, o.Users)}";
-            for (var k = 1; ; k++)
+            var local = new List<double>();
+            for (var k = 0; ; k++)
             {
                 var elapsed = Stopwatch.GetTimestamp() - t0;
-                if ((elapsed >= minTicks && Interlocked.Read(ref trades) >= 500) || elapsed >= 3 * minTicks)
+                if ((elapsed >= minTicks && Interlocked.Read(ref steps) >= minSteps) || elapsed >= 3 * minTicks)
                     break;
-                // The same rows and message the app writes (its own types), so Azurite does the same work.
                 var began = Stopwatch.GetTimestamp();
-                var rowKey = AlpacaConnect.Core.Trading.TradeIds.RowKeyFor(Guid.NewGuid().ToString());
-                var trade = AlpacaConnect.Core.Trading.TradeEntity.Accepted(user, rowKey, "paper", order, DateTimeOffset.UtcNow, bodyHash);
-                trade.ETag = (await table.AddEntityAsync(trade)).Headers.ETag!.Value;
-                await queue.SendMessageAsync(AlpacaConnect.Core.Trading.TradeExecution.For(trade).Serialize());
-                trade.AlpacaOrderId = Guid.NewGuid().ToString();
-                trade.AlpacaStatus = "filled";
-                trade.FilledQty = "1";
-                trade.FilledAvgPrice = "500.12";
-                trade.FilledAt = DateTimeOffset.UtcNow;
-                trade.Record(AlpacaConnect.Core.Trading.TradeStatus.Filled, DateTimeOffset.UtcNow, "filled 1 @ 500.12");
-                await table.UpdateEntityAsync(trade, trade.ETag, TableUpdateMode.Replace);
-                Interlocked.Add(ref roundTrips, 3);
-                calls.Add(Clock.Ms(began, Stopwatch.GetTimestamp()) / 3);
-                if (k % 32 == 0)
-                    Interlocked.Add(ref roundTrips, await ReceiveAndDeleteAsync(queue));
-                Interlocked.Increment(ref trades);
+                var (t, rt) = await step(w, k);
+                local.Add(Clock.Ms(began, Stopwatch.GetTimestamp()) / rt);
+                Interlocked.Add(ref trades, t);
+                Interlocked.Add(ref roundTrips, rt);
+                Interlocked.Increment(ref steps);
             }
+            foreach (var l in local)
+                calls.Add(l);
         })));
         var seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        var cpu = Watch("the storage-only replay", CpuMark.CoresBetween(cpu0, CpuClock.Mark()));
-        // Leftover messages would make the app's queue calls dearer (Azurite's queue cost grows with depth).
-        await queue.DeleteAsync();
-        var result = new MixResult((int)trades, seconds, roundTrips, cpu, Latency.Of(calls));
-        if (result.Stalled)
-            Report.Notes.Add(F($"STALL: during the storage-only replay a trade's calls averaged {result.Latency.Max / 1000:0.0} s each (Azurite's queue GC, most likely); the replay is understated and not judged."));
-        return result;
-    }
-
-    private static async Task<long> ReceiveAndDeleteAsync(Azure.Storage.Queues.QueueClient queue)
-    {
-        var received = (await queue.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(30))).Value;
-        foreach (var m in received)
-            await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt);
-        return 1 + received.Length;
+        return new MixResult((int)trades, seconds, roundTrips, CpuMark.CoresBetween(cpu0, CpuClock.Mark()), [.. calls]);
     }
 
     // ---------------------------------------------------------------- memory and logs
