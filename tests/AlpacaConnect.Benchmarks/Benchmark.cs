@@ -44,7 +44,10 @@ internal sealed class Benchmark(BenchOptions o)
         try
         {
             await WarmupAsync();
-            await WaitForAzuriteGcAsync("the warm-up");
+            // The storage capacity figures next (no app traffic), so that one wait for Azurite's
+            // queue sweep clears the queue traffic of both before the measured phases.
+            await StorageBoundAsync();
+            await WaitForAzuriteGcAsync("the warm-up and the storage bound");
             Step("starting the measured Sandbox and Server (fresh storage prefix)");
             _s = await BenchSystem.StartAsync(o);
             prefix = _s.Prefix;
@@ -66,10 +69,7 @@ internal sealed class Benchmark(BenchOptions o)
             };
 
             await ConnectUsersAsync();
-            // The storage capacity figures first (no app traffic), then the phases right after the
-            // sweep the replay's queue traffic brings, so a default run ends them before the next one.
-            await StorageBoundAsync();
-            await WaitForAzuriteGcAsync("the storage bound");
+            // Right after Azurite's sweep, so a default run ends its measured phases before the next one.
             await PhaseAAsync();
             var idle = await IdleAsync();
             await PhaseBAsync(idle);
@@ -630,10 +630,10 @@ internal sealed class Benchmark(BenchOptions o)
     private async Task StorageBoundAsync()
     {
         Step($"storage bound: {BoundRounds} rounds each of Azurite table upserts and of a storage-only replay of trades, interleaved, at concurrency {o.Concurrency}");
-        // Clients of our own (no metric policy): these calls are not the app's round trips.
-        var table = new TableServiceClient(BenchSystem.StorageConnectionString).GetTableClient(_s.Prefix + "scratch");
+        // Clients and names of our own (no metric policy, no app): these calls are not the app's round trips.
+        var table = new TableServiceClient(BenchSystem.StorageConnectionString).GetTableClient($"bound{_run}");
         await table.CreateIfNotExistsAsync();
-        var queue = new Azure.Storage.Queues.QueueClient(BenchSystem.StorageConnectionString, _s.Prefix + "scratchq",
+        var queue = new Azure.Storage.Queues.QueueClient(BenchSystem.StorageConnectionString, $"bound{_run}",
             new Azure.Storage.Queues.QueueClientOptions { MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64 });
         await queue.CreateIfNotExistsAsync();
         for (var i = 0; i < 20; i++)
@@ -657,8 +657,9 @@ internal sealed class Benchmark(BenchOptions o)
             upserts.Add(await UpsertsAsync(table, $"r{round}-", 2));
             replays.Add(await ReplayAsync(table, queue, 2));
         }
-        // Leftover messages would make the app's queue calls dearer (Azurite's queue cost grows with depth).
+        // Leftover messages and rows would make the app's calls dearer (Azurite's queue calls scan every message).
         await queue.DeleteAsync();
+        await table.DeleteAsync();
 
         var bound = MixResult.Sum(upserts);
         _mix = MixResult.Sum(replays);
@@ -688,7 +689,7 @@ internal sealed class Benchmark(BenchOptions o)
             latency_ms = bound.Latency,
             stalled = bound.Stalled,
             cpu_cores_busy = bound.Cpu,
-            definition = F($"UpsertEntity (Replace, i.e. PUT) of small entities into a scratch table, C workers, {BoundRounds} rounds of >= 2 s interleaved with the replay's rounds, after untimed rounds until the client's JIT settles (< 2% of a round), measured before phase A (no app traffic); the bound treats every round trip of a trade as costing one such write."),
+            definition = F($"UpsertEntity (Replace, i.e. PUT) of small entities into a scratch table, C workers, {BoundRounds} rounds of >= 2 s interleaved with the replay's rounds, after untimed rounds until the client's JIT settles (< 2% of a round), measured after the warm-up and before the wait for Azurite's queue sweep (no app traffic); the bound treats every round trip of a trade as costing one such write."),
             replay = new
             {
                 trades = _mix.Trades,
@@ -706,7 +707,7 @@ internal sealed class Benchmark(BenchOptions o)
         };
     }
 
-    /// <summary>Phase B's throughput against the storage capacity measured before phase A.</summary>
+    /// <summary>Phase B's throughput against the storage capacity measured after the warm-up.</summary>
     private void CompareToStorageBound()
     {
         if (_throughput is not { } ours || _rtPerTradeWork is not { } rtpt || _upsertsPerS is not { } ups || _mix is null)
