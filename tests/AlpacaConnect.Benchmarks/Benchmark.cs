@@ -688,7 +688,7 @@ internal sealed class Benchmark(BenchOptions o)
             latency_ms = bound.Latency,
             stalled = bound.Stalled,
             cpu_cores_busy = bound.Cpu,
-            definition = F($"UpsertEntity (Replace, i.e. PUT) of small entities into a scratch table, C workers, {BoundRounds} rounds of >= 2 s interleaved with the replay's rounds, after untimed rounds until the client's JIT settles (< 2% of a round), measured after the warm-up and before the wait for Azurite's queue sweep (no app traffic); the bound treats every round trip of a trade as costing one such write."),
+            definition = F($"UpsertEntity (Replace, i.e. PUT) of small entities into a scratch table, C workers, {BoundRounds} rounds of >= 2 s interleaved with the replay's rounds, after untimed rounds until the client's JIT settles (< 2% of a round), measured right after Azurite's queue sweep, before phase A (no app traffic); the bound treats every round trip of a trade as costing one such write."),
             replay = new
             {
                 trades = _mix.Trades,
