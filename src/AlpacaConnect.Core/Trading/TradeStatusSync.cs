@@ -34,59 +34,74 @@ public sealed partial class TradeStatusSync(
             open.Add(trade);
 
         int updated = 0, requeued = 0, settled = 0, calls = 0;
-        foreach (var group in open.GroupBy(t => (t.PartitionKey, t.AlpacaEnv)))
-        {
-            var connection = await tokens.GetAsync(group.Key.PartitionKey, group.Key.AlpacaEnv, ct);
-            var submitted = group.Where(t => t.AlpacaOrderId is not null).ToList();
-            var unsent = group.Where(t => t.AlpacaOrderId is null).ToList();
-
-            if (connection is null)
+        // Users are independent (their own tokens and rate limits): several at once, each in order.
+        await Parallel.ForEachAsync(open.GroupBy(t => (t.PartitionKey, t.AlpacaEnv)),
+            new ParallelOptions { MaxDegreeOfParallelism = _options.StatusSyncConcurrency, CancellationToken = ct },
+            async (group, cancel) =>
             {
-                // Revoked or disconnected: nothing can be followed any more; say so on each trade.
-                foreach (var trade in group)
-                    updated += await SaveAsync(trade, t => t.Record(TradeStatus.Failed, time.GetUtcNow(),
-                        "The connection ended (revoked or disconnected) before the order reached a final status."), ct);
-                continue;
-            }
-            var token = connection.Value.Token;
-
-            if (submitted.Count > 0)
-            {
-                var (orders, listCalls) = await ListOrdersAsync(group.Key.AlpacaEnv, token, submitted, ct);
-                calls += listCalls;
-                foreach (var trade in submitted)
-                {
-                    if (orders.TryGetValue(trade.AlpacaOrderId!, out var order))
-                        updated += await SaveAsync(trade, t => t.Apply(order, time.GetUtcNow()), ct);
-                }
-            }
-
-            foreach (var trade in unsent)
-            {
-                var age = time.GetUtcNow() - trade.CreatedAt;
-                if (age < _options.StaleAcceptedAfter)
-                    continue;
-                if (age <= _options.SubmitDeadline)
-                {
-                    // The message was lost (crash between record and enqueue) or gave up: queue it again.
-                    // Attempt 1 makes the executor look the order up before sending anything.
-                    await queue.EnqueueAsync(TradeExecution.Retry(trade), delay: null, ct);
-                    requeued++;
-                    continue;
-                }
-                calls++;
-                var lookup = await alpaca.GetOrderByClientOrderIdAsync(group.Key.AlpacaEnv, token, trade.ClientOrderId, ct);
-                if (lookup.IsSuccess)
-                    settled += await SaveAsync(trade, t => t.Apply(lookup.Value!, time.GetUtcNow()), ct);
-                else if (lookup.Error!.Kind == AlpacaErrorKind.NotFound)
-                    settled += await SaveAsync(trade, t => t.Record(TradeStatus.Failed, time.GetUtcNow(),
-                        $"Not submitted within {_options.SubmitDeadline.TotalMinutes:0} minutes of acceptance; no order exists at Alpaca and a stale order is never sent."), ct);
-            }
-        }
+                var done = await SyncUserAsync(group.Key.PartitionKey, group.Key.AlpacaEnv, [.. group], cancel);
+                Interlocked.Add(ref updated, done.Updated);
+                Interlocked.Add(ref requeued, done.Requeued);
+                Interlocked.Add(ref settled, done.Settled);
+                Interlocked.Add(ref calls, done.AlpacaCalls);
+            });
 
         var report = new SyncReport(open.Count, updated, requeued, settled, calls);
         LogRun(report.OpenTrades, report.Updated, report.Requeued, report.Settled, report.AlpacaCalls);
         return report;
+    }
+
+    /// <summary>One user's open trades on one env: one order list, then a write for each that changed.</summary>
+    private async Task<SyncReport> SyncUserAsync(string userId, AlpacaEnv env, List<TradeEntity> trades, CancellationToken ct)
+    {
+        int updated = 0, requeued = 0, settled = 0, calls = 0;
+        var connection = await tokens.GetAsync(userId, env, ct);
+        var submitted = trades.Where(t => t.AlpacaOrderId is not null).ToList();
+        var unsent = trades.Where(t => t.AlpacaOrderId is null).ToList();
+
+        if (connection is null)
+        {
+            // Revoked or disconnected: nothing can be followed any more; say so on each trade.
+            foreach (var trade in trades)
+                updated += await SaveAsync(trade, t => t.Record(TradeStatus.Failed, time.GetUtcNow(),
+                    "The connection ended (revoked or disconnected) before the order reached a final status."), ct);
+            return new(trades.Count, updated, 0, 0, 0);
+        }
+        var token = connection.Value.Token;
+
+        if (submitted.Count > 0)
+        {
+            var (orders, listCalls) = await ListOrdersAsync(env, token, submitted, ct);
+            calls += listCalls;
+            foreach (var trade in submitted)
+            {
+                if (orders.TryGetValue(trade.AlpacaOrderId!, out var order))
+                    updated += await SaveAsync(trade, t => t.Apply(order, time.GetUtcNow()), ct);
+            }
+        }
+
+        foreach (var trade in unsent)
+        {
+            var age = time.GetUtcNow() - trade.CreatedAt;
+            if (age < _options.StaleAcceptedAfter)
+                continue;
+            if (age <= _options.SubmitDeadline)
+            {
+                // The message was lost (crash between record and enqueue) or gave up: queue it again.
+                // Attempt 1 makes the executor look the order up before sending anything.
+                await queue.EnqueueAsync(TradeExecution.Retry(trade), delay: null, ct);
+                requeued++;
+                continue;
+            }
+            calls++;
+            var lookup = await alpaca.GetOrderByClientOrderIdAsync(env, token, trade.ClientOrderId, ct);
+            if (lookup.IsSuccess)
+                settled += await SaveAsync(trade, t => t.Apply(lookup.Value!, time.GetUtcNow()), ct);
+            else if (lookup.Error!.Kind == AlpacaErrorKind.NotFound)
+                settled += await SaveAsync(trade, t => t.Record(TradeStatus.Failed, time.GetUtcNow(),
+                    $"Not submitted within {_options.SubmitDeadline.TotalMinutes:0} minutes of acceptance; no order exists at Alpaca and a stale order is never sent."), ct);
+        }
+        return new(trades.Count, updated, requeued, settled, calls);
     }
 
     /// <summary>One user's orders since the oldest open trade, in pages of 500; a per-order read for any the list missed.</summary>

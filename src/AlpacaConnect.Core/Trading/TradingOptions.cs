@@ -10,6 +10,10 @@ public sealed class TradingOptions
     [Required]
     public string StatusSyncSchedule { get; set; } = "0 */1 * * * *";
 
+    /// <summary>Users the status sync follows at once (each is one order list; Alpaca limits per account, not per app).</summary>
+    [Range(1, 64)]
+    public int StatusSyncConcurrency { get; set; } = 8;
+
     /// <summary>Transient failures (5xx, timeouts) tolerated per trade before it waits for the sync to settle it.</summary>
     [Range(1, 50)]
     public int MaxAttempts { get; set; } = 8;
