@@ -1,3 +1,4 @@
+using AlpacaConnect.TestSupport;
 using System.Net;
 using Azure;
 using Azure.Security.KeyVault.Secrets;

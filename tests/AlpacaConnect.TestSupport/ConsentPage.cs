@@ -1,15 +1,12 @@
 using System.Net;
 using System.Text.RegularExpressions;
 
-namespace AlpacaConnect.Benchmarks;
+namespace AlpacaConnect.TestSupport;
 
-/// <summary>
-/// Reads the Sandbox's consent form the way a browser would and submits it (copied from the
-/// integration tests' Infrastructure/ConsentPage.cs, with exceptions instead of asserts).
-/// </summary>
-internal static partial class ConsentPage
+/// <summary>Reads the Sandbox's consent form the way a browser would and submits it.</summary>
+public static partial class ConsentPage
 {
-    public static async Task<HttpResponseMessage> SubmitAsync(HttpClient browser, Uri consentUrl, string decision, string username)
+    public static async Task<HttpResponseMessage> SubmitAsync(HttpClient browser, Uri consentUrl, string decision, string username = "sandbox-user")
     {
         using var page = await browser.GetAsync(consentUrl);
         if (page.StatusCode != HttpStatusCode.OK)
