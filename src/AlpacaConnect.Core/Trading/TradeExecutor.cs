@@ -42,11 +42,9 @@ public sealed partial class TradeExecutor(
         TradeEntity? trade = null;
         if (message.Order is null)
         {
-            // A reference: the row holds the order (and the ETag to record under).
-            trade = await store.GetAsync(userId, message.RowKey, ct);
-            if (trade is null || !trade.IsOpen)
+            if (await ResolveAsync(message, ct) is not { } resolved)
                 return;
-            message = TradeExecution.For(trade) with { Attempt = message.Attempt, Inline = message.Inline };
+            (message, trade) = resolved;
         }
 
         var connection = await tokens.GetAsync(userId, env, ct);
@@ -125,10 +123,9 @@ public sealed partial class TradeExecutor(
         }
         if (message.Order is null)
         {
-            var trade = await store.GetAsync(message.UserId, message.RowKey, ct);
-            if (trade is null || !trade.IsOpen)
+            if (await ResolveAsync(message, ct) is not { } resolved)
                 return;
-            message = TradeExecution.For(trade);
+            message = resolved.Message;
         }
         var (env, rowKey) = (message.AlpacaEnv, message.RowKey);
         var connection = await tokens.GetAsync(message.UserId, env, ct);
@@ -242,6 +239,18 @@ public sealed partial class TradeExecutor(
         }
         AlpacaConnectTelemetry.CountTrade(status);
         LogFinished(message.TradeId, status, reason);
+    }
+
+    /// <summary>
+    /// A reference's order and ETag come from the trade's row. Null when there is nothing left to do:
+    /// no row (its insert failed) or the trade is already closed.
+    /// </summary>
+    private async Task<(TradeExecution Message, TradeEntity Row)?> ResolveAsync(TradeExecution reference, CancellationToken ct)
+    {
+        var row = await store.GetAsync(reference.UserId, reference.RowKey, ct);
+        if (row is null || !row.IsOpen)
+            return null;
+        return (TradeExecution.For(row) with { Attempt = reference.Attempt, Inline = reference.Inline }, row);
     }
 
     /// <summary>The row as accepted, from a full message (a reference was resolved before).</summary>
