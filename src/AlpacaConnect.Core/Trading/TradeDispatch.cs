@@ -20,6 +20,7 @@ namespace AlpacaConnect.Core.Trading;
 /// response is sent; there the full message is queued after the row is written.
 /// </summary>
 public sealed partial class TradeDispatch(
+    TradeStore store,
     TradeQueue queue,
     TradeExecutor executor,
     IOptions<TradingOptions> options,
@@ -32,22 +33,41 @@ public sealed partial class TradeDispatch(
     private volatile bool _draining;
     private int _disposed;
 
-    /// <summary>A trade on its way to execution: with an inline slot, its held reference is being sent.</summary>
-    public sealed class Handover
+    /// <summary>
+    /// Records the trade (one insert; a used key answers the trade it names) and, once recorded,
+    /// queues it and, with a free slot, starts it here.
+    /// </summary>
+    public async Task<TradeStore.AcceptOutcome> AcceptAsync(TradeEntity trade, CancellationToken ct)
     {
-        internal Task<SendReceipt>? Held { get; init; }
+        var handover = Begin(trade, ct);
+        TradeStore.AcceptOutcome outcome;
+        try
+        {
+            outcome = await store.AcceptAsync(trade, ct);
+        }
+        catch
+        {
+            await AbandonAsync(handover);
+            throw;
+        }
+        if (outcome is TradeStore.Accepted accepted)
+            await DispatchAsync(handover, accepted.Trade, ct);
+        else
+            await AbandonAsync(handover);
+        return outcome;
     }
+
+    /// <summary>A trade on its way to execution: with an inline slot, its held reference is being sent.</summary>
+    private sealed record Handover(Task<SendReceipt>? Held);
 
     /// <summary>Before the row is written: takes an inline slot if one is free and starts sending the held reference.</summary>
-    public Handover Begin(TradeEntity trade, CancellationToken ct)
-    {
-        if (_draining || !_slots.Wait(0, CancellationToken.None))
-            return new Handover();
-        return new Handover { Held = queue.EnqueueAsync(TradeExecution.Reference(trade) with { Inline = true }, _options.InlineHold, ct) };
-    }
+    private Handover Begin(TradeEntity trade, CancellationToken ct) =>
+        _draining || !_slots.Wait(0, CancellationToken.None)
+            ? new Handover(Held: null)
+            : new Handover(queue.EnqueueAsync(TradeExecution.Reference(trade) with { Inline = true }, _options.InlineHold, ct));
 
     /// <summary>The row is written: queues the trade (or waits for its held reference) and, holding a slot, starts it here.</summary>
-    public async Task DispatchAsync(Handover handover, TradeEntity trade, CancellationToken ct)
+    private async Task DispatchAsync(Handover handover, TradeEntity trade, CancellationToken ct)
     {
         var message = TradeExecution.For(trade) with { Inline = handover.Held is not null };
         SendReceipt receipt;
@@ -68,7 +88,7 @@ public sealed partial class TradeDispatch(
     }
 
     /// <summary>The row was not written (the key was used before, or the write failed): frees the slot and removes the held reference.</summary>
-    public async Task AbandonAsync(Handover handover)
+    private async Task AbandonAsync(Handover handover)
     {
         if (handover.Held is not { } held)
             return;

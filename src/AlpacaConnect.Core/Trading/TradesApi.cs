@@ -49,23 +49,9 @@ public sealed partial class TradesApi(
 
         var trade = TradeEntity.Accepted(body.UserId, TradeIds.RowKeyFor(key), body.Env, body.Order, time.GetUtcNow(), TradeStore.BodyHash(body));
         trade.RaiseAccepted();
-        var handover = dispatch.Begin(trade, ct);
-        TradeStore.AcceptOutcome outcome;
-        try
-        {
-            outcome = await store.AcceptAsync(trade, ct);
-        }
-        catch
-        {
-            await dispatch.AbandonAsync(handover);
-            throw;
-        }
-        if (outcome is not TradeStore.Accepted)
-            await dispatch.AbandonAsync(handover);
-        switch (outcome)
+        switch (await dispatch.AcceptAsync(trade, ct))
         {
             case TradeStore.Accepted accepted:
-                await dispatch.DispatchAsync(handover, accepted.Trade, ct);
                 AlpacaConnectTelemetry.CountTrade(TradeStatus.Accepted);
                 Activity.Current?.SetTag("trade.id", trade.TradeId).SetTag("user.id", trade.PartitionKey);
                 LogAccepted(trade.TradeId, trade.PartitionKey, trade.Env);
