@@ -9,8 +9,7 @@ using Json.Schema;
 namespace AlpacaConnect.IntegrationTests.Conformance;
 
 /// <summary>
-/// Alpaca's own OpenAPI 3.0 document of the Trading API (<c>shared/reference/trading-api.json</c>, beside the
-/// repository) turned into JSON Schema 2020-12 validators for JsonSchema.Net: one operation is found by method and
+/// Alpaca's own OpenAPI 3.0 document of the Trading API (vendored as <c>Conformance/Alpaca/trading-api.json</c>) turned into JSON Schema 2020-12 validators for JsonSchema.Net: one operation is found by method and
 /// concrete path, and its request body, parameters and per-status response bodies become schemas.
 /// </summary>
 /// <remarks>
@@ -27,8 +26,11 @@ namespace AlpacaConnect.IntegrationTests.Conformance;
 /// </remarks>
 public sealed class OpenApiSpec
 {
-    /// <summary>Where the spec lives relative to the folder that holds the repository (CI copies shared/ beside the clone).</summary>
-    public const string RelativePath = "shared/reference/trading-api.json";
+    /// <summary>The vendored copy, beside this file, copied into the test output (see Alpaca/README.md).</summary>
+    public const string RelativePath = "Conformance/Alpaca/trading-api.json";
+
+    /// <summary>The checksum Alpaca/README.md records for the vendored version.</summary>
+    public const string VendoredSha256 = "69cce7014e3ab61eafd8fc258bf4f1944ff1d9d58ad8c297102678408a7a958b";
 
     private const string Draft202012 = "https://json-schema.org/draft/2020-12/schema";
     private const string ComponentSchemaPrefix = "#/components/schemas/";
@@ -130,27 +132,11 @@ public sealed class OpenApiSpec
         return new OpenApiSpec(path, node);
     }
 
-    /// <summary>
-    /// Walks up from the test binaries (…/main/tests/X/bin/Debug/net10.0) to the first folder that holds
-    /// <see cref="RelativePath"/>: the repository root's parent. Never an absolute path, so a fresh clone with
-    /// shared/ beside it works the same.
-    /// </summary>
+    /// <summary>The vendored spec in the test output folder: a fresh clone needs nothing beside the repository.</summary>
     public static string Locate()
     {
-        var searched = new List<string>();
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, RelativePath);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-
-            searched.Add(dir.FullName);
-        }
-
-        throw new FileNotFoundException(
-            $"{RelativePath} was not found above {AppContext.BaseDirectory}; expected shared/ beside the repository. Searched: {string.Join(", ", searched)}");
+        var path = Path.Combine(AppContext.BaseDirectory, RelativePath);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"{RelativePath} is not in the test output ({AppContext.BaseDirectory}); the project copies it there.", path);
     }
 
     /// <summary>"/paper/v2/orders" → "/v2/orders": the Sandbox's env prefix is not part of Alpaca's paths.</summary>
