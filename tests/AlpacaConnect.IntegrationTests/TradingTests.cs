@@ -8,27 +8,26 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace AlpacaConnect.IntegrationTests;
 
-public sealed class TradingFixture : IAsyncLifetime
+public sealed class TradingFixture<THost> : SystemFixture<THost> where THost : IHostChoice
 {
-    public TestSystem System { get; private set; } = null!;
-
-    public async Task InitializeAsync()
+    protected override async Task PrepareAsync(TestSystem system)
     {
-        System = await TestSystem.StartAsync();
         foreach (var user in new[] { "tom", "una", "vic", "wes", "xia", "yan" })
-            await System.ConnectAsync(user);
+            await system.ConnectAsync(user);
     }
-
-    public async Task DisposeAsync() => await System.DisposeAsync();
 }
 
-/// <summary>Trades end to end: Server + queue + Sandbox over HTTP + Azurite, to their terminal status.</summary>
-public sealed class TradingTests(TradingFixture fixture) : IClassFixture<TradingFixture>
+public sealed class TradingTestsOnServer(TradingFixture<OnServer> fixture) : TradingTests<OnServer>(fixture);
+
+public sealed class TradingTestsOnFunctions(TradingFixture<OnFunctions> fixture) : TradingTests<OnFunctions>(fixture);
+
+/// <summary>Trades end to end: the app (Server, or the Functions app under a real host) + queue + Sandbox over HTTP + Azurite, to their terminal status.</summary>
+public abstract class TradingTests<THost>(TradingFixture<THost> fixture) : IClassFixture<TradingFixture<THost>> where THost : IHostChoice
 {
     private TestSystem S => fixture.System;
     private static readonly string[] Terminal = ["filled", "canceled", "expired", "rejected", "failed"];
 
-    [Fact]
+    [SkippableFact]
     public async Task A_market_order_by_qty_is_filled_with_its_history_and_fill_details()
     {
         var id = await S.TradeAsync("tom", new { symbol = "AAPL", side = "buy", type = "market", qty = "2", time_in_force = "day" });
@@ -48,7 +47,7 @@ public sealed class TradingTests(TradingFixture fixture) : IClassFixture<Trading
         Assert.Equal(trade.GetProperty("alpaca_order_id").GetString(), order.GetProperty("id").GetString());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_notional_order_is_filled_fractionally()
     {
         var id = await S.TradeAsync("tom", new { symbol = "VTI", side = "buy", type = "market", notional = 50, time_in_force = "day" });
@@ -58,7 +57,7 @@ public sealed class TradingTests(TradingFixture fixture) : IClassFixture<Trading
         Assert.NotEqual("0", trade.GetProperty("filled_qty").GetString());
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("limit", "{\"limit_price\":\"{below}\"}")]
     [InlineData("stop", "{\"stop_price\":\"{above}\"}")]
     [InlineData("stop_limit", "{\"stop_price\":\"{above}\",\"limit_price\":\"{above2}\"}")]
@@ -84,7 +83,7 @@ public sealed class TradingTests(TradingFixture fixture) : IClassFixture<Trading
         Assert.Equal("filled", done.GetProperty("status").GetString());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_bracket_order_fills_its_entry_and_reports_it()
     {
         await S.SetPriceAsync("NVDA", "100.00");
@@ -100,7 +99,7 @@ public sealed class TradingTests(TradingFixture fixture) : IClassFixture<Trading
         Assert.Equal(2, order.GetProperty("legs").GetArrayLength());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task The_same_key_and_body_is_one_trade_and_one_order_and_another_body_is_409()
     {
         var key = "order-" + Guid.NewGuid();
@@ -119,7 +118,7 @@ public sealed class TradingTests(TradingFixture fixture) : IClassFixture<Trading
         Assert.Single(await S.SandboxOrdersAsync("wes"), o => o.GetProperty("symbol").GetString() == "SPY");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task The_same_queue_message_delivered_twice_places_one_order()
     {
         var id = await S.TradeAsync("xia", new { symbol = "QQQ", side = "buy", type = "market", qty = "1", time_in_force = "day" });
@@ -136,7 +135,7 @@ public sealed class TradingTests(TradingFixture fixture) : IClassFixture<Trading
         Assert.Equal("filled", (await S.GetTradeAsync(id)).GetProperty("status").GetString());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Canceling_a_working_order_cancels_it_at_alpaca()
     {
         await S.SetPriceAsync("AMZN", "200.00");
@@ -153,7 +152,7 @@ public sealed class TradingTests(TradingFixture fixture) : IClassFixture<Trading
         await ConnectFlowTests.AssertProblemAsync(await S.Api.GetAsync("/api/trades/nonsense"), HttpStatusCode.NotFound, "not-found");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Chat_bots_read_the_account_positions_and_orders_through_the_users_token()
     {
         var id = await S.TradeAsync("tom", new { symbol = "TSLA", side = "buy", type = "market", qty = "1", time_in_force = "day" });
@@ -203,7 +202,7 @@ public sealed class TradingTests(TradingFixture fixture) : IClassFixture<Trading
         { """{"symbol":"AAPL","side":"buy","type":"market","qty":"1","time_in_force":"day","client_order_id":"mine"}""", "order.client_order_id" },
     };
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(InvalidOrders))]
     public async Task Every_alpaca_rule_is_enforced_at_the_edge_before_anything_is_stored_or_queued(string order, string field)
     {
@@ -212,7 +211,7 @@ public sealed class TradingTests(TradingFixture fixture) : IClassFixture<Trading
         await AssertNothingStoredAsync("una-bad");
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("{\"user_id\":\"una\",\"env\":\"paper\",\"order\":{\"symbol\":\"AAPL\"", 400, "malformed-body")]
     [InlineData("""{"user_id":"una","env":"paper","order":{"symbol":"AAPL","side":"buy","type":"market","qty":"1","time_in_force":"day","colour":"red"}}""", 400, "malformed-body")]
     [InlineData("""{"user_id":"una","env":"paper","order":{"symbol":"AAPL","side":"buy","type":"market","qty":true,"time_in_force":"day"}}""", 400, "malformed-body")]
@@ -228,7 +227,7 @@ public sealed class TradingTests(TradingFixture fixture) : IClassFixture<Trading
         await AssertNothingStoredAsync();
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_trade_without_an_idempotency_key_is_refused()
     {
         var response = await S.Api.PostAsync("/api/trades", new StringContent("""{"user_id":"una","env":"paper","order":{"symbol":"AAPL","side":"buy","type":"market","qty":"1","time_in_force":"day"}}""", Encoding.UTF8, "application/json"));

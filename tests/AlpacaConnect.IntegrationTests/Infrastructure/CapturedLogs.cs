@@ -3,12 +3,21 @@ using Microsoft.Extensions.Logging;
 
 namespace AlpacaConnect.IntegrationTests.Infrastructure;
 
-/// <summary>Every log line the Server writes, with its structured fields, so tests can scan them for secrets.</summary>
+/// <summary>
+/// Every log line the app writes, so tests can scan them for secrets: the Server's with their structured
+/// fields, or everything the Functions host prints (its own and the worker's logs, one entry each).
+/// </summary>
 public sealed class CapturedLogs : ILoggerProvider
 {
     private readonly ConcurrentQueue<string> _lines = new();
+    private volatile string? _pending;
 
-    public IReadOnlyCollection<string> Lines => _lines;
+    public IReadOnlyCollection<string> Lines => _pending is { } pending ? [.. _lines, pending] : [.. _lines];
+
+    public void Add(string line) => _lines.Enqueue(line);
+
+    /// <summary>An entry still being written (the host prints an entry's lines one at a time).</summary>
+    public void SetPending(string? entry) => _pending = entry;
 
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, this);
 

@@ -2,7 +2,9 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Azure.Data.Tables;
+using AlpacaConnect.Core;
 using AlpacaConnect.Core.Storage;
+using AlpacaConnect.Core.Trading;
 using AlpacaConnect.Sandbox;
 using AlpacaConnect.Server;
 using Microsoft.AspNetCore.Builder;
@@ -13,8 +15,10 @@ using Microsoft.Extensions.Logging;
 namespace AlpacaConnect.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// The whole system for one test class: the Sandbox and the Server on real loopback ports, storage
-/// in Azurite under a fresh prefix. Nothing is faked except what a test swaps in on purpose.
+/// The whole system for one test class: the Sandbox and the app on real loopback ports. The app is the
+/// Server (storage in the shared Azurite under a fresh prefix) or the Functions app under a real
+/// Functions host (<see cref="FunctionsApp"/>, with an Azurite of its own). Nothing is faked except
+/// what a test swaps in on purpose, and that only on the Server, which runs in this process.
 /// </summary>
 public sealed class TestSystem : IAsyncDisposable
 {
@@ -24,15 +28,25 @@ public sealed class TestSystem : IAsyncDisposable
     public const string ReturnOrigin = "https://app.example.com";
 
     private readonly WebApplication _sandbox;
-    private WebApplication _server;
+    private WebApplication? _server;
+    private readonly FunctionsApp? _functions;
+    private readonly ServiceProvider? _probe;
     private readonly Dictionary<string, string?> _config;
 
+    public HostKind Host => _functions is null ? HostKind.Server : HostKind.Functions;
     public string Prefix { get; }
+
+    /// <summary>The app's origin: the Server's, or the Functions host's.</summary>
     public Uri ServerUrl { get; }
     public Uri SandboxUrl { get; }
     public string TokenKey { get; }
     public CapturedLogs Logs { get; }
-    public IServiceProvider Services => _server.Services;
+
+    /// <summary>Core's services over the app's storage: the Server's own, or (Functions) this process's view of the host's Azurite.</summary>
+    public IServiceProvider Services => (IServiceProvider?)_server?.Services ?? _probe!;
+
+    /// <summary>The running Functions app (its admin API, its own Azurite); null on the Server.</summary>
+    public FunctionsApp? Functions => _functions;
 
     /// <summary>Authenticated API client (x-functions-key).</summary>
     public HttpClient Api { get; }
@@ -40,12 +54,20 @@ public sealed class TestSystem : IAsyncDisposable
     /// <summary>A browser: no key, follows no redirects, so each hop can be checked.</summary>
     public HttpClient Browser { get; }
 
-    private TestSystem(WebApplication sandbox, WebApplication server, Dictionary<string, string?> config, string prefix, Uri serverUrl, Uri sandboxUrl, string tokenKey, CapturedLogs logs)
+    private TestSystem(WebApplication sandbox, WebApplication? server, FunctionsApp? functions, Dictionary<string, string?> config, string prefix, Uri serverUrl, Uri sandboxUrl, string tokenKey, CapturedLogs logs)
     {
         _config = config;
         Logs = logs;
         _sandbox = sandbox;
         _server = server;
+        _functions = functions;
+        if (functions is not null)
+        {
+            var probe = new ServiceCollection().AddLogging();
+            var probeConfig = new Dictionary<string, string?>(config) { ["AzureWebJobsStorage"] = functions.Storage.ConnectionString, ["Storage:Prefix"] = "" };
+            probe.AddAlpacaConnectCore(new ConfigurationBuilder().AddInMemoryCollection(probeConfig).Build());
+            _probe = probe.BuildServiceProvider();
+        }
         Prefix = prefix;
         ServerUrl = serverUrl;
         SandboxUrl = sandboxUrl;
@@ -59,15 +81,19 @@ public sealed class TestSystem : IAsyncDisposable
         Action<IServiceCollection>? overrideServices = null,
         IDictionary<string, string?>? settings = null,
         Action<SandboxOptions>? sandboxOptions = null,
-        Func<Uri, IDictionary<string, string?>>? serverSettings = null)
+        Func<Uri, IDictionary<string, string?>>? serverSettings = null,
+        HostKind host = HostKind.Server)
     {
+        FunctionsHost.SkipUnlessAvailable(host);
+        if (host == HostKind.Functions && overrideServices is not null)
+            throw new ArgumentException("Service overrides reach only the Server, which runs in this process.", nameof(overrideServices));
         // Ports are chosen before binding (the Sandbox must know the callback URL), so another
         // process can take one in between; pick new ones and try again.
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await StartOnceAsync(overrideServices, settings, sandboxOptions, serverSettings);
+                return await StartOnceAsync(overrideServices, settings, sandboxOptions, serverSettings, host);
             }
             catch (IOException ex) when (attempt < 4 && ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
             {
@@ -79,9 +105,11 @@ public sealed class TestSystem : IAsyncDisposable
         Action<IServiceCollection>? overrideServices = null,
         IDictionary<string, string?>? settings = null,
         Action<SandboxOptions>? sandboxOptions = null,
-        Func<Uri, IDictionary<string, string?>>? serverSettings = null)
+        Func<Uri, IDictionary<string, string?>>? serverSettings = null,
+        HostKind host = HostKind.Server)
     {
-        var prefix = Azurite.NewPrefix();
+        // The Functions triggers bind the plain queue names; that app has an Azurite of its own instead of a prefix.
+        var prefix = host == HostKind.Server ? Azurite.NewPrefix() : "";
         int serverPort = FreePort.Next(), sandboxPort = FreePort.Next();
         var serverUrl = new Uri($"http://127.0.0.1:{serverPort}");
         var sandboxUrl = new Uri($"http://127.0.0.1:{sandboxPort}");
@@ -127,10 +155,15 @@ public sealed class TestSystem : IAsyncDisposable
             config[key] = value;
 
         var logs = new CapturedLogs();
-        WebApplication server;
         try
         {
-            server = await StartServerAsync(serverUrl, config, logs, overrideServices);
+            if (host == HostKind.Functions)
+            {
+                var functions = await FunctionsApp.StartAsync(serverUrl, config, HostSettings(config), FunctionKey, logs);
+                return new TestSystem(sandbox, null, functions, config, prefix, serverUrl, sandboxUrl, tokenKey, logs);
+            }
+            var server = await StartServerAsync(serverUrl, config, logs, overrideServices);
+            return new TestSystem(sandbox, server, null, config, prefix, serverUrl, sandboxUrl, tokenKey, logs);
         }
         catch
         {
@@ -138,7 +171,22 @@ public sealed class TestSystem : IAsyncDisposable
             await sandbox.DisposeAsync();
             throw;
         }
-        return new TestSystem(sandbox, server, config, prefix, serverUrl, sandboxUrl, tokenKey, logs);
+    }
+
+    /// <summary>
+    /// host.json overrides for the Functions host that mirror the test settings the Server's queue runner
+    /// reads (short retry delays so tests finish). What host.json says otherwise is what the host does.
+    /// </summary>
+    private static Dictionary<string, string> HostSettings(Dictionary<string, string?> config)
+    {
+        var host = new Dictionary<string, string>();
+        if (config.GetValueOrDefault("Server:Queues:RetryDelay") is { } retryDelay)
+            host["extensions:queues:visibilityTimeout"] = retryDelay;
+        if (config.GetValueOrDefault("Server:Queues:MaxPollingInterval") is { } polling)
+            host["extensions:queues:maxPollingInterval"] = polling;
+        if (config.GetValueOrDefault("Trading:MaxDequeueCount") is { } dequeues)
+            host["extensions:queues:maxDequeueCount"] = dequeues;
+        return host;
     }
 
     private static async Task<WebApplication> StartServerAsync(Uri url, Dictionary<string, string?> config, CapturedLogs logs, Action<IServiceCollection>? overrideServices)
@@ -157,10 +205,18 @@ public sealed class TestSystem : IAsyncDisposable
     /// <summary>Stops the Server abruptly (as a crash would, mid-work) and starts a new one on the same storage and Sandbox.</summary>
     public async Task RestartServerAsync(Action<IServiceCollection>? overrideServices = null)
     {
+        if (_server is null)
+            throw new NotSupportedException("Restarts with service overrides are a Server test.");
         await _server.StopAsync(new CancellationToken(canceled: true));
         await _server.DisposeAsync();
         _server = await StartServerAsync(ServerUrl, _config, Logs, overrideServices);
     }
+
+    /// <summary>The status sync now: in-process on the Server (what its timer runner calls), through the host's admin API on Functions.</summary>
+    public Task SyncTradeStatusAsync() =>
+        _functions is not null
+            ? _functions.RunFunctionAsync("SyncTradeStatus")
+            : Services.GetRequiredService<TradeStatusSync>().RunAsync(default);
 
     public TableClient Table(string name) => Services.GetRequiredService<Tables>().Get(name);
 
@@ -185,10 +241,18 @@ public sealed class TestSystem : IAsyncDisposable
     {
         Api.Dispose();
         Browser.Dispose();
-        await _server.StopAsync();
-        await _server.DisposeAsync();
+        if (_server is not null)
+        {
+            await _server.StopAsync();
+            await _server.DisposeAsync();
+        }
+        if (_functions is not null)
+            await _functions.DisposeAsync();
+        if (_probe is not null)
+            await _probe.DisposeAsync();
         await _sandbox.StopAsync();
         await _sandbox.DisposeAsync();
-        await Azurite.DeletePrefixedTablesAsync(Prefix);
+        if (Host == HostKind.Server)
+            await Azurite.DeletePrefixedTablesAsync(Prefix);
     }
 }

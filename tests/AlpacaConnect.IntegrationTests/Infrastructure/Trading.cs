@@ -63,9 +63,7 @@ public static class Trading
         return trade;
     }
 
-    public static Task SyncAsync(this TestSystem s) =>
-        Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
-            .GetRequiredService<Core.Trading.TradeStatusSync>(s.Services).RunAsync(default);
+    public static Task SyncAsync(this TestSystem s) => s.SyncTradeStatusAsync();
 
     /// <summary>Orders the Sandbox holds for a (simulated Alpaca) user: what "exactly once" is counted against.</summary>
     public static async Task<List<JsonElement>> SandboxOrdersAsync(this TestSystem s, string userId, string env = "paper")
