@@ -8,10 +8,121 @@ using Microsoft.Extensions.Http;
 
 namespace AlpacaConnect.IntegrationTests;
 
-/// <summary>Crashes, storms and revocations: every trade ends once, with exactly one order at Alpaca.</summary>
-public sealed class TradingFaultTests
+public sealed class TradingFaultTestsOnServer() : TradingFaultTests(HostKind.Server);
+
+public sealed class TradingFaultTestsOnFunctions() : TradingFaultTests(HostKind.Functions);
+
+/// <summary>Storms, revocations, refusals and lost messages, on both hosts: every trade ends once, with exactly one order at Alpaca.</summary>
+public abstract class TradingFaultTests(HostKind host)
 {
-    private static readonly string[] Settled = ["submitted", "partially_filled", "filled", "canceled", "expired", "rejected", "failed"];
+    internal static readonly string[] Settled = ["submitted", "partially_filled", "filled", "canceled", "expired", "rejected", "failed"];
+
+    [SkippableFact]
+    public async Task Trades_whose_queue_message_was_lost_are_requeued_by_the_sync_and_a_canceled_one_is_never_sent()
+    {
+        await using var s = await TestSystem.StartAsync(host: host, settings: new Dictionary<string, string?> { ["Trading:StaleAcceptedAfter"] = "00:00:01" });
+        await s.ConnectAsync("pia");
+        var store = s.Services.GetRequiredService<Core.Trading.TradeStore>();
+        var order = new Core.Trading.TradeOrder { Symbol = "AAPL", Side = "buy", Type = "market", Qty = "1", TimeInForce = "day" };
+
+        // Recorded but never queued, as after a crash between the two.
+        var lost = Core.Trading.TradeEntity.Accepted("pia", Core.Trading.TradeIds.RowKeyFor("lost-1"), "paper", order, DateTimeOffset.UtcNow, "hash-1");
+        await store.AcceptAsync(lost, default);
+        var canceled = Core.Trading.TradeEntity.Accepted("pia", Core.Trading.TradeIds.RowKeyFor("lost-2"), "paper", order, DateTimeOffset.UtcNow, "hash-2");
+        await store.AcceptAsync(canceled, default);
+        Assert.Equal(HttpStatusCode.Accepted, (await s.Api.DeleteAsync("/api/trades/" + canceled.TradeId)).StatusCode);
+
+        await Task.Delay(1500);
+        await s.SyncAsync();
+        Assert.Equal("filled", (await s.WaitForTradeAsync(lost.TradeId, Settled)).GetProperty("status").GetString());
+        var never = await s.WaitForTradeAsync(canceled.TradeId, Settled);
+        Assert.Equal("canceled", never.GetProperty("status").GetString());
+        Assert.Contains("before it was sent", never.GetProperty("reason").GetString());
+        Assert.Equal(["acf-" + lost.RowKey], (await s.SandboxOrdersAsync("pia")).Select(o => o.GetProperty("client_order_id").GetString()));
+    }
+
+
+    [SkippableFact]
+    public async Task Rate_limit_storms_5xx_bursts_and_timeouts_still_submit_every_trade_exactly_once()
+    {
+        await using var s = await TestSystem.StartAsync(host: host,
+            settings: new Dictionary<string, string?> { ["Alpaca:Timeout"] = "00:00:01", ["Trading:MaxAttempts"] = "30" },
+            sandboxOptions: o => { o.TimeoutDelayMs = 2500; o.Seed = 7; });
+        string[] users = ["p1", "p2", "p3"];
+        foreach (var user in users)
+            await s.ConnectAsync(user);
+        // A storm: almost no rate budget while the burst arrives, and 5xx and timeouts throughout.
+        await s.SetFaultsAsync(new { error_rate = 0.3, timeout_rate = 0.2, rate_limit_per_minute = 3, latency_ms = 20 });
+
+        var trades = new List<(string User, string Id)>();
+        for (var i = 0; i < 24; i++)
+        {
+            var user = users[i % users.Length];
+            trades.Add((user, await s.TradeAsync(user, new { symbol = "SPY", side = "buy", type = "market", qty = "1", time_in_force = "day" })));
+        }
+
+        await Task.Delay(4000);
+        Assert.Contains(s.Logs.Lines, l => l.Contains("rate limited", StringComparison.Ordinal));
+        // The storm passes (the budget comes back); the 5xx and timeouts go on.
+        await s.SetFaultsAsync(new { error_rate = 0.3, timeout_rate = 0.2, rate_limit_per_minute = 200, latency_ms = 20 });
+
+        foreach (var (_, id) in trades)
+        {
+            var trade = await s.WaitForTradeAsync(id, ["submitted", "filled"], timeoutSeconds: 120);
+            Assert.NotNull(trade.GetProperty("alpaca_order_id").GetString());
+        }
+        await s.SetFaultsAsync(new { error_rate = 0.0, timeout_rate = 0.0, rate_limit_per_minute = 1000, latency_ms = 0 });
+
+        foreach (var user in users)
+        {
+            var orders = await s.SandboxOrdersAsync(user);
+            var mine = trades.Where(t => t.User == user).Select(t => "acf-" + t.Id[(t.Id.IndexOf('~') + 1)..]).ToHashSet();
+            // Exactly one order per trade: no trade missing, none doubled.
+            Assert.Equal(mine.Order(), orders.Select(o => o.GetProperty("client_order_id").GetString()!).Order());
+        }
+        Assert.Equal(0, await s.QueueLengthAsync(Queues.TradeExecutions, poison: true));
+        Assert.Contains(s.Logs.Lines, l => l.Contains("failed transiently", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public async Task A_revoked_token_fails_the_trade_and_marks_the_connection_revoked()
+    {
+        await using var s = await TestSystem.StartAsync(host: host);
+        await s.ConnectAsync("liv");
+        (await s.Browser.PostAsJsonAsync(new Uri(s.SandboxUrl, "/sandbox/admin/tokens/revoke"), new { username = "liv-alpaca" })).EnsureSuccessStatusCode();
+
+        var id = await s.TradeAsync("liv", new { symbol = "AAPL", side = "buy", type = "market", qty = "1", time_in_force = "day" });
+        var trade = await s.WaitForTradeAsync(id, Settled);
+        Assert.Equal("failed", trade.GetProperty("status").GetString());
+        Assert.Contains("revoked", trade.GetProperty("reason").GetString());
+
+        using var list = System.Text.Json.JsonDocument.Parse(await s.Api.GetStringAsync("/api/connections/liv"));
+        Assert.Equal("revoked", list.RootElement.GetProperty("connections")[0].GetProperty("status").GetString());
+        Assert.Empty(await s.SandboxOrdersAsync("liv"));
+
+        // A revoked connection takes no new trades at the edge.
+        var refused = await s.PostTradeAsync(new { user_id = "liv", env = "paper", order = new { symbol = "AAPL", side = "buy", type = "market", qty = "1", time_in_force = "day" } });
+        await ProblemAssert.AssertProblemAsync(refused, HttpStatusCode.UnprocessableEntity, "validation", "connection");
+    }
+
+    [SkippableFact]
+    public async Task Alpaca_refusals_end_the_trade_rejected_with_alpacas_reason()
+    {
+        await using var s = await TestSystem.StartAsync(host: host);
+        await s.ConnectAsync("max");
+        var id = await s.TradeAsync("max", new { symbol = "AAPL", side = "buy", type = "market", qty = "100000", time_in_force = "day" });
+        var trade = await s.WaitForTradeAsync(id, Settled);
+        Assert.Equal("rejected", trade.GetProperty("status").GetString());
+        Assert.Contains("insufficient buying power", trade.GetProperty("reason").GetString());
+        Assert.Contains("40310000", trade.GetProperty("reason").GetString());
+    }
+
+}
+
+/// <summary>Crashes and in-process runs: these swap Alpaca calls in the Server's own process or use its inline execution, so they run on the Server.</summary>
+public sealed class ServerTradingFaultTests
+{
+    private static readonly string[] Settled = TradingFaultTests.Settled;
 
     /// <param name="inline">Server default: the accepting process runs the trade itself (the message is held as a backup); off, as in Functions: the queue runner does.</param>
     [Theory]
@@ -76,81 +187,6 @@ public sealed class TradingFaultTests
     }
 
     [Fact]
-    public async Task Rate_limit_storms_5xx_bursts_and_timeouts_still_submit_every_trade_exactly_once()
-    {
-        await using var s = await TestSystem.StartAsync(
-            settings: new Dictionary<string, string?> { ["Alpaca:Timeout"] = "00:00:01", ["Trading:MaxAttempts"] = "30" },
-            sandboxOptions: o => { o.TimeoutDelayMs = 2500; o.Seed = 7; });
-        string[] users = ["p1", "p2", "p3"];
-        foreach (var user in users)
-            await s.ConnectAsync(user);
-        // A storm: almost no rate budget while the burst arrives, and 5xx and timeouts throughout.
-        await s.SetFaultsAsync(new { error_rate = 0.3, timeout_rate = 0.2, rate_limit_per_minute = 3, latency_ms = 20 });
-
-        var trades = new List<(string User, string Id)>();
-        for (var i = 0; i < 24; i++)
-        {
-            var user = users[i % users.Length];
-            trades.Add((user, await s.TradeAsync(user, new { symbol = "SPY", side = "buy", type = "market", qty = "1", time_in_force = "day" })));
-        }
-
-        await Task.Delay(4000);
-        Assert.Contains(s.Logs.Lines, l => l.Contains("rate limited", StringComparison.Ordinal));
-        // The storm passes (the budget comes back); the 5xx and timeouts go on.
-        await s.SetFaultsAsync(new { error_rate = 0.3, timeout_rate = 0.2, rate_limit_per_minute = 200, latency_ms = 20 });
-
-        foreach (var (_, id) in trades)
-        {
-            var trade = await s.WaitForTradeAsync(id, ["submitted", "filled"], timeoutSeconds: 120);
-            Assert.NotNull(trade.GetProperty("alpaca_order_id").GetString());
-        }
-        await s.SetFaultsAsync(new { error_rate = 0.0, timeout_rate = 0.0, rate_limit_per_minute = 1000, latency_ms = 0 });
-
-        foreach (var user in users)
-        {
-            var orders = await s.SandboxOrdersAsync(user);
-            var mine = trades.Where(t => t.User == user).Select(t => "acf-" + t.Id[(t.Id.IndexOf('~') + 1)..]).ToHashSet();
-            // Exactly one order per trade: no trade missing, none doubled.
-            Assert.Equal(mine.Order(), orders.Select(o => o.GetProperty("client_order_id").GetString()!).Order());
-        }
-        Assert.Equal(0, await s.QueueLengthAsync(Queues.TradeExecutions, poison: true));
-        Assert.Contains(s.Logs.Lines, l => l.Contains("failed transiently", StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public async Task A_revoked_token_fails_the_trade_and_marks_the_connection_revoked()
-    {
-        await using var s = await TestSystem.StartAsync();
-        await s.ConnectAsync("liv");
-        (await s.Browser.PostAsJsonAsync(new Uri(s.SandboxUrl, "/sandbox/admin/tokens/revoke"), new { username = "liv-alpaca" })).EnsureSuccessStatusCode();
-
-        var id = await s.TradeAsync("liv", new { symbol = "AAPL", side = "buy", type = "market", qty = "1", time_in_force = "day" });
-        var trade = await s.WaitForTradeAsync(id, Settled);
-        Assert.Equal("failed", trade.GetProperty("status").GetString());
-        Assert.Contains("revoked", trade.GetProperty("reason").GetString());
-
-        using var list = System.Text.Json.JsonDocument.Parse(await s.Api.GetStringAsync("/api/connections/liv"));
-        Assert.Equal("revoked", list.RootElement.GetProperty("connections")[0].GetProperty("status").GetString());
-        Assert.Empty(await s.SandboxOrdersAsync("liv"));
-
-        // A revoked connection takes no new trades at the edge.
-        var refused = await s.PostTradeAsync(new { user_id = "liv", env = "paper", order = new { symbol = "AAPL", side = "buy", type = "market", qty = "1", time_in_force = "day" } });
-        await ConnectFlowTests.AssertProblemAsync(refused, HttpStatusCode.UnprocessableEntity, "validation", "connection");
-    }
-
-    [Fact]
-    public async Task Alpaca_refusals_end_the_trade_rejected_with_alpacas_reason()
-    {
-        await using var s = await TestSystem.StartAsync();
-        await s.ConnectAsync("max");
-        var id = await s.TradeAsync("max", new { symbol = "AAPL", side = "buy", type = "market", qty = "100000", time_in_force = "day" });
-        var trade = await s.WaitForTradeAsync(id, Settled);
-        Assert.Equal("rejected", trade.GetProperty("status").GetString());
-        Assert.Contains("insufficient buying power", trade.GetProperty("reason").GetString());
-        Assert.Contains("40310000", trade.GetProperty("reason").GetString());
-    }
-
-    [Fact]
     public async Task A_message_that_keeps_failing_lands_in_poison_and_leaves_its_trade_failed_with_the_reason()
     {
         await using var s = await TestSystem.StartAsync(
@@ -164,11 +200,6 @@ public sealed class TradingFaultTests
         Assert.Contains("poison", trade.GetProperty("reason").GetString());
         Assert.Empty(await s.SandboxOrdersAsync("ned"));
     }
-}
-
-public sealed class TradingRecoveryTests
-{
-    private static readonly string[] Settled = ["submitted", "partially_filled", "filled", "canceled", "expired", "rejected", "failed"];
 
     [Fact]
     public async Task A_cancel_that_arrives_while_the_order_is_on_its_way_cancels_it_at_alpaca_once_it_lands()
@@ -187,30 +218,6 @@ public sealed class TradingRecoveryTests
         Assert.True(trade.GetProperty("cancel_requested").GetBoolean());
         var order = Assert.Single(await s.SandboxOrdersAsync("ola"));
         Assert.Equal("canceled", order.GetProperty("status").GetString());
-    }
-
-    [Fact]
-    public async Task Trades_whose_queue_message_was_lost_are_requeued_by_the_sync_and_a_canceled_one_is_never_sent()
-    {
-        await using var s = await TestSystem.StartAsync(settings: new Dictionary<string, string?> { ["Trading:StaleAcceptedAfter"] = "00:00:01" });
-        await s.ConnectAsync("pia");
-        var store = s.Services.GetRequiredService<Core.Trading.TradeStore>();
-        var order = new Core.Trading.TradeOrder { Symbol = "AAPL", Side = "buy", Type = "market", Qty = "1", TimeInForce = "day" };
-
-        // Recorded but never queued, as after a crash between the two.
-        var lost = Core.Trading.TradeEntity.Accepted("pia", Core.Trading.TradeIds.RowKeyFor("lost-1"), "paper", order, DateTimeOffset.UtcNow, "hash-1");
-        await store.AcceptAsync(lost, default);
-        var canceled = Core.Trading.TradeEntity.Accepted("pia", Core.Trading.TradeIds.RowKeyFor("lost-2"), "paper", order, DateTimeOffset.UtcNow, "hash-2");
-        await store.AcceptAsync(canceled, default);
-        Assert.Equal(HttpStatusCode.Accepted, (await s.Api.DeleteAsync("/api/trades/" + canceled.TradeId)).StatusCode);
-
-        await Task.Delay(1500);
-        await s.SyncAsync();
-        Assert.Equal("filled", (await s.WaitForTradeAsync(lost.TradeId, Settled)).GetProperty("status").GetString());
-        var never = await s.WaitForTradeAsync(canceled.TradeId, Settled);
-        Assert.Equal("canceled", never.GetProperty("status").GetString());
-        Assert.Contains("before it was sent", never.GetProperty("reason").GetString());
-        Assert.Equal(["acf-" + lost.RowKey], (await s.SandboxOrdersAsync("pia")).Select(o => o.GetProperty("client_order_id").GetString()));
     }
 }
 

@@ -112,7 +112,7 @@ public abstract class TradingTests<THost>(TradingFixture<THost> fixture) : IClas
             Assert.Equal(first, doc.RootElement.GetProperty("id").GetString());
 
         var other = await S.PostTradeAsync(new { user_id = "wes", env = "paper", order = order with { qty = "2" } }, key);
-        await ConnectFlowTests.AssertProblemAsync(other, HttpStatusCode.Conflict, "idempotency-key-reused");
+        await ProblemAssert.AssertProblemAsync(other, HttpStatusCode.Conflict, "idempotency-key-reused");
 
         await S.WaitForTradeAsync(first, Terminal, runSync: true);
         Assert.Single(await S.SandboxOrdersAsync("wes"), o => o.GetProperty("symbol").GetString() == "SPY");
@@ -147,9 +147,9 @@ public abstract class TradingTests<THost>(TradingFixture<THost> fixture) : IClas
         var trade = await S.WaitForTradeAsync(id, Terminal, runSync: true);
         Assert.Equal("canceled", trade.GetProperty("status").GetString());
 
-        await ConnectFlowTests.AssertProblemAsync(await S.Api.DeleteAsync("/api/trades/" + id), HttpStatusCode.Conflict, "trade-closed");
-        await ConnectFlowTests.AssertProblemAsync(await S.Api.DeleteAsync("/api/trades/yan~" + new string('0', 32)), HttpStatusCode.NotFound, "not-found");
-        await ConnectFlowTests.AssertProblemAsync(await S.Api.GetAsync("/api/trades/nonsense"), HttpStatusCode.NotFound, "not-found");
+        await ProblemAssert.AssertProblemAsync(await S.Api.DeleteAsync("/api/trades/" + id), HttpStatusCode.Conflict, "trade-closed");
+        await ProblemAssert.AssertProblemAsync(await S.Api.DeleteAsync("/api/trades/yan~" + new string('0', 32)), HttpStatusCode.NotFound, "not-found");
+        await ProblemAssert.AssertProblemAsync(await S.Api.GetAsync("/api/trades/nonsense"), HttpStatusCode.NotFound, "not-found");
     }
 
     [SkippableFact]
@@ -165,8 +165,8 @@ public abstract class TradingTests<THost>(TradingFixture<THost> fixture) : IClas
         using var orders = JsonDocument.Parse(await S.Api.GetStringAsync("/api/connections/tom/paper/orders?status=all&limit=100"));
         Assert.Contains(orders.RootElement.EnumerateArray(), o => o.GetProperty("client_order_id").GetString()!.StartsWith("acf-", StringComparison.Ordinal));
 
-        await ConnectFlowTests.AssertProblemAsync(await S.Api.GetAsync("/api/connections/tom/paper/orders?limit=501"), HttpStatusCode.UnprocessableEntity, "validation", "limit");
-        await ConnectFlowTests.AssertProblemAsync(await S.Api.GetAsync("/api/connections/nobody/paper/account"), HttpStatusCode.NotFound, "not-found");
+        await ProblemAssert.AssertProblemAsync(await S.Api.GetAsync("/api/connections/tom/paper/orders?limit=501"), HttpStatusCode.UnprocessableEntity, "validation", "limit");
+        await ProblemAssert.AssertProblemAsync(await S.Api.GetAsync("/api/connections/nobody/paper/account"), HttpStatusCode.NotFound, "not-found");
     }
 
     public static TheoryData<string, string> InvalidOrders => new()
@@ -207,7 +207,7 @@ public abstract class TradingTests<THost>(TradingFixture<THost> fixture) : IClas
     public async Task Every_alpaca_rule_is_enforced_at_the_edge_before_anything_is_stored_or_queued(string order, string field)
     {
         var response = await S.Api.SendAsync(TradeRequest("""{"user_id":"una","env":"paper","order":""" + order + "}"));
-        await ConnectFlowTests.AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity, "validation", field);
+        await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity, "validation", field);
         await AssertNothingStoredAsync("una-bad");
     }
 
@@ -223,7 +223,7 @@ public abstract class TradingTests<THost>(TradingFixture<THost> fixture) : IClas
     [InlineData("""{"user_id":"una","env":"demo","order":{"symbol":"AAPL","side":"buy","type":"market","qty":"1","time_in_force":"day"}}""", 422, "validation")]
     public async Task Bad_trade_input_is_a_4xx_problem_and_stores_and_queues_nothing(string body, int status, string kind)
     {
-        await ConnectFlowTests.AssertProblemAsync(await S.Api.SendAsync(TradeRequest(body)), (HttpStatusCode)status, kind);
+        await ProblemAssert.AssertProblemAsync(await S.Api.SendAsync(TradeRequest(body)), (HttpStatusCode)status, kind);
         await AssertNothingStoredAsync();
     }
 
@@ -231,7 +231,7 @@ public abstract class TradingTests<THost>(TradingFixture<THost> fixture) : IClas
     public async Task A_trade_without_an_idempotency_key_is_refused()
     {
         var response = await S.Api.PostAsync("/api/trades", new StringContent("""{"user_id":"una","env":"paper","order":{"symbol":"AAPL","side":"buy","type":"market","qty":"1","time_in_force":"day"}}""", Encoding.UTF8, "application/json"));
-        await ConnectFlowTests.AssertProblemAsync(response, HttpStatusCode.BadRequest, "idempotency-key");
+        await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.BadRequest, "idempotency-key");
         await AssertNothingStoredAsync();
     }
 

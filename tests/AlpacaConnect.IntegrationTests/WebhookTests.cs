@@ -10,8 +10,12 @@ using StandardWebhooks.Diagnostics;
 
 namespace AlpacaConnect.IntegrationTests;
 
-/// <summary>Outgoing webhooks through the real queue, to a real HTTP receiver, verified with the StandardWebhooks library.</summary>
-public sealed class WebhookTests
+public sealed class WebhookTestsOnServer() : WebhookTests(HostKind.Server);
+
+public sealed class WebhookTestsOnFunctions() : WebhookTests(HostKind.Functions);
+
+/// <summary>Outgoing webhooks through the real queue, to a real HTTP receiver, verified with the StandardWebhooks library, on both hosts.</summary>
+public abstract class WebhookTests(HostKind host)
 {
     private sealed record Subscription(string Id, string Secret);
 
@@ -47,11 +51,11 @@ public sealed class WebhookTests
         return doc.RootElement.GetProperty("attempts").EnumerateArray().Select(a => a.Clone()).ToList();
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_connection_and_a_trade_produce_their_events_once_per_subscription_with_verifiable_signatures()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
-        await using var s = await TestSystem.StartAsync();
+        await using var s = await TestSystem.StartAsync(host: host);
         var all = await SubscribeAsync(s, receiver.Url("/all"), "*");
         var fills = await SubscribeAsync(s, receiver.Url("/fills"), WebhookEventTypes.OrderFilled);
 
@@ -89,12 +93,12 @@ public sealed class WebhookTests
         Assert.DoesNotContain(s.Logs.Lines, l => l.Contains(all.Secret, StringComparison.Ordinal) || l.Contains(fills.Secret, StringComparison.Ordinal));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_receiver_that_fails_twice_gets_three_attempts_with_the_same_webhook_id_and_one_delivery()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
         receiver.Answer("/flaky", call => call <= 2 ? HttpStatusCode.InternalServerError : HttpStatusCode.NoContent);
-        await using var s = await TestSystem.StartAsync();
+        await using var s = await TestSystem.StartAsync(host: host);
         var sub = await SubscribeAsync(s, receiver.Url("/flaky"), "*");
 
         var test = await s.Api.PostAsync($"/api/webhooks/subscriptions/{sub.Id}/test", null);
@@ -111,12 +115,12 @@ public sealed class WebhookTests
         Assert.Equal(3, byEvent.RootElement.GetProperty("attempts").GetArrayLength());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_410_disables_the_subscription()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
         receiver.Answer("/gone", _ => HttpStatusCode.Gone);
-        await using var s = await TestSystem.StartAsync();
+        await using var s = await TestSystem.StartAsync(host: host);
         var sub = await SubscribeAsync(s, receiver.Url("/gone"), "*");
 
         await s.Api.PostAsync($"/api/webhooks/subscriptions/{sub.Id}/test", null);
@@ -126,13 +130,13 @@ public sealed class WebhookTests
         Assert.Single(receiver.At("/gone"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_always_failing_receiver_is_dead_lettered_after_the_schedule_and_can_be_redelivered()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
         var healthy = false;
         receiver.Answer("/down", _ => healthy ? HttpStatusCode.OK : HttpStatusCode.ServiceUnavailable);
-        await using var s = await TestSystem.StartAsync();
+        await using var s = await TestSystem.StartAsync(host: host);
         var sub = await SubscribeAsync(s, receiver.Url("/down"), "*");
 
         await s.Api.PostAsync($"/api/webhooks/subscriptions/{sub.Id}/test", null);
@@ -148,14 +152,14 @@ public sealed class WebhookTests
         var all = receiver.At("/down");
         Assert.Equal(5, all.Count);
         Assert.Single(all.Select(h => h.Headers["webhook-id"].ToString()).Distinct());
-        await ConnectFlowTests.AssertProblemAsync(await s.Api.PostAsync($"/api/webhooks/subscriptions/{sub.Id}/deliveries/evt_{new string('0', 32)}/redeliver", null), HttpStatusCode.NotFound, "not-found");
+        await ProblemAssert.AssertProblemAsync(await s.Api.PostAsync($"/api/webhooks/subscriptions/{sub.Id}/deliveries/evt_{new string('0', 32)}/redeliver", null), HttpStatusCode.NotFound, "not-found");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task During_a_rotation_both_secrets_sign_and_after_the_overlap_only_the_new_one()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
-        await using var s = await TestSystem.StartAsync(settings: new Dictionary<string, string?> { ["Webhooks:RotationOverlap"] = "00:00:03" });
+        await using var s = await TestSystem.StartAsync(host: host, settings: new Dictionary<string, string?> { ["Webhooks:RotationOverlap"] = "00:00:03" });
         var sub = await SubscribeAsync(s, receiver.Url("/rot"), "*");
 
         var rotated = await s.Api.PostAsync($"/api/webhooks/subscriptions/{sub.Id}/rotate-secret", null);
@@ -180,56 +184,40 @@ public sealed class WebhookTests
         Assert.Throws<WebhookVerificationException>(() => Verify(sub.Secret, after));
     }
 
-    [Theory]
-    [InlineData("http://example.com/hook")]
-    [InlineData("https://127.0.0.1/hook")]
-    [InlineData("https://localhost/hook")]
-    [InlineData("https://10.1.2.3/hook")]
-    [InlineData("https://172.20.0.5/hook")]
-    [InlineData("https://192.168.1.10/hook")]
-    [InlineData("https://169.254.169.254/latest/meta-data")]
-    [InlineData("https://[::1]/hook")]
-    [InlineData("https://user:pw@example.com/hook")]
-    [InlineData("ftp://example.com/hook")]
-    [InlineData("not a url")]
-    public async Task Outside_development_unsafe_targets_are_refused_and_nothing_is_stored(string url)
+    public static readonly string[] UnsafeTargets =
+    [
+        "http://example.com/hook", "https://127.0.0.1/hook", "https://localhost/hook", "https://10.1.2.3/hook", "https://172.20.0.5/hook",
+        "https://192.168.1.10/hook", "https://169.254.169.254/latest/meta-data", "https://[::1]/hook", "https://user:pw@example.com/hook",
+        "ftp://example.com/hook", "not a url",
+    ];
+
+    [SkippableFact]
+    public async Task Outside_development_unsafe_targets_are_refused_and_nothing_is_stored()
     {
-        await using var s = await TestSystem.StartAsync(settings: new Dictionary<string, string?> { ["Webhooks:AllowPrivateTargets"] = "false" });
-        var response = await s.Api.PostAsJsonAsync("/api/webhooks/subscriptions", new { url, event_types = new[] { "*" } });
-        await ConnectFlowTests.AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity, "validation", "url");
+        await using var s = await TestSystem.StartAsync(host: host, settings: new Dictionary<string, string?> { ["Webhooks:AllowPrivateTargets"] = "false" });
+        foreach (var url in UnsafeTargets)
+        {
+            var response = await s.Api.PostAsJsonAsync("/api/webhooks/subscriptions", new { url, event_types = new[] { "*" } });
+            await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity, "validation", "url");
+        }
         Assert.Equal(0, await s.CountRowsAsync(Tables.WebhookSubscriptions));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Bad_subscription_input_is_a_4xx_problem_and_stores_nothing()
     {
-        await using var s = await TestSystem.StartAsync();
-        await ConnectFlowTests.AssertProblemAsync(await s.Api.PostAsJsonAsync("/api/webhooks/subscriptions", new { url = "https://example.com/h", event_types = new[] { "trade.exploded" } }),
+        await using var s = await TestSystem.StartAsync(host: host);
+        await ProblemAssert.AssertProblemAsync(await s.Api.PostAsJsonAsync("/api/webhooks/subscriptions", new { url = "https://example.com/h", event_types = new[] { "trade.exploded" } }),
             HttpStatusCode.UnprocessableEntity, "validation", "event_types");
-        await ConnectFlowTests.AssertProblemAsync(await s.Api.PostAsync("/api/webhooks/subscriptions", new StringContent("{\"url\":", Encoding.UTF8, "application/json")),
+        await ProblemAssert.AssertProblemAsync(await s.Api.PostAsync("/api/webhooks/subscriptions", new StringContent("{\"url\":", Encoding.UTF8, "application/json")),
             HttpStatusCode.BadRequest, "malformed-body");
-        await ConnectFlowTests.AssertProblemAsync(await s.Api.PostAsync("/api/webhooks/subscriptions", new StringContent("{\"url\":\"https://example.com\",\"secret\":\"mine\"}", Encoding.UTF8, "application/json")),
+        await ProblemAssert.AssertProblemAsync(await s.Api.PostAsync("/api/webhooks/subscriptions", new StringContent("{\"url\":\"https://example.com\",\"secret\":\"mine\"}", Encoding.UTF8, "application/json")),
             HttpStatusCode.BadRequest, "malformed-body");
-        await ConnectFlowTests.AssertProblemAsync(await s.Api.PostAsJsonAsync("/api/webhooks/subscriptions", new { event_types = new[] { "*" } }),
+        await ProblemAssert.AssertProblemAsync(await s.Api.PostAsJsonAsync("/api/webhooks/subscriptions", new { event_types = new[] { "*" } }),
             HttpStatusCode.BadRequest, "malformed-body");
         Assert.Equal(0, await s.CountRowsAsync(Tables.WebhookSubscriptions));
-        await ConnectFlowTests.AssertProblemAsync(await s.Api.GetAsync("/api/webhooks/subscriptions/whsub_nope"), HttpStatusCode.NotFound, "not-found");
-        await ConnectFlowTests.AssertProblemAsync(await s.Api.DeleteAsync("/api/webhooks/subscriptions/whsub_nope"), HttpStatusCode.NotFound, "not-found");
-    }
-
-    [Fact]
-    public async Task The_guard_refuses_to_dial_a_private_address_at_delivery_time()
-    {
-        var guard = new TargetGuard(Microsoft.Extensions.Options.Options.Create(new WebhookOptions { AllowPrivateTargets = false }), isDevelopment: false);
-        using var client = new HttpClient(new SocketsHttpHandler { ConnectCallback = guard.ConnectAsync });
-        // "localhost" passes no URL check by name alone; the address it resolves to is what is refused.
-        var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("http://localhost:9/"));
-        Assert.Contains("Refused to connect", error.Message + error.InnerException?.Message);
-        Assert.True(TargetGuard.IsForbidden(IPAddress.Parse("169.254.169.254")));
-        Assert.True(TargetGuard.IsForbidden(IPAddress.Parse("::ffff:10.0.0.1")));
-        Assert.True(TargetGuard.IsForbidden(IPAddress.Parse("fd00::1")));
-        Assert.False(TargetGuard.IsForbidden(IPAddress.Parse("93.184.216.34")));
-        Assert.False(TargetGuard.IsForbidden(IPAddress.Parse("2606:2800:220:1::1")));
+        await ProblemAssert.AssertProblemAsync(await s.Api.GetAsync("/api/webhooks/subscriptions/whsub_nope"), HttpStatusCode.NotFound, "not-found");
+        await ProblemAssert.AssertProblemAsync(await s.Api.DeleteAsync("/api/webhooks/subscriptions/whsub_nope"), HttpStatusCode.NotFound, "not-found");
     }
 
     private static async Task<List<JsonElement>> WaitForAttemptsAsync(TestSystem s, string subscriptionId, Func<List<JsonElement>, bool> done, int timeoutSeconds = 30)
@@ -245,5 +233,24 @@ public sealed class WebhookTests
         } while (DateTime.UtcNow < deadline);
         Assert.Fail($"Attempts did not settle: {string.Join(", ", attempts)}");
         return attempts;
+    }
+}
+
+/// <summary>The delivery guard on its own: no host needed.</summary>
+public sealed class TargetGuardTests
+{
+    [Fact]
+    public async Task The_guard_refuses_to_dial_a_private_address_at_delivery_time()
+    {
+        var guard = new TargetGuard(Microsoft.Extensions.Options.Options.Create(new WebhookOptions { AllowPrivateTargets = false }), isDevelopment: false);
+        using var client = new HttpClient(new SocketsHttpHandler { ConnectCallback = guard.ConnectAsync });
+        // "localhost" passes no URL check by name alone; the address it resolves to is what is refused.
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("http://localhost:9/"));
+        Assert.Contains("Refused to connect", error.Message + error.InnerException?.Message);
+        Assert.True(TargetGuard.IsForbidden(IPAddress.Parse("169.254.169.254")));
+        Assert.True(TargetGuard.IsForbidden(IPAddress.Parse("::ffff:10.0.0.1")));
+        Assert.True(TargetGuard.IsForbidden(IPAddress.Parse("fd00::1")));
+        Assert.False(TargetGuard.IsForbidden(IPAddress.Parse("93.184.216.34")));
+        Assert.False(TargetGuard.IsForbidden(IPAddress.Parse("2606:2800:220:1::1")));
     }
 }
