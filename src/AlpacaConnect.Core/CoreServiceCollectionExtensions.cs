@@ -19,6 +19,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
+using Polly.Telemetry;
 
 namespace AlpacaConnect.Core;
 
@@ -124,6 +125,14 @@ public static class CoreServiceCollectionExtensions
                 o.Retry.DisableForUnsafeHttpMethods();
                 o.Retry.MaxRetryAttempts = 2;
             });
+        // A handled retry is not an error: Polly reports each retried attempt at Error (the first at
+        // Warning). Attempts are detail; the code that made the call logs what they came to.
+        services.ConfigureAll<TelemetryOptions>(o => o.SeverityProvider = e => e.Event.EventName switch
+        {
+            "ExecutionAttempt" => ResilienceEventSeverity.Debug,
+            "OnRetry" => ResilienceEventSeverity.Information,
+            _ => e.Event.Severity,
+        });
 
         services.AddHostedService<StartupReport>();
         return services;

@@ -8,8 +8,11 @@ using Microsoft.Extensions.Options;
 namespace AlpacaConnect.Core;
 
 /// <summary>At start: say where secrets and Alpaca come from, and make sure the tables and queues exist.</summary>
-internal sealed partial class StartupReport(SecretStore secrets, IOptions<AlpacaOptions> alpaca, Tables tables, Queues queues, ILogger<StartupReport> logger) : IHostedService
+public sealed partial class StartupReport(SecretStore secrets, IOptions<AlpacaOptions> alpaca, Tables tables, Queues queues, ILogger<StartupReport> logger) : IHostedService
 {
+    /// <summary>The log category of the report (the Functions worker also writes it to its console).</summary>
+    public const string Category = "AlpacaConnect.Core.StartupReport";
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (!secrets.UsesKeyVault)

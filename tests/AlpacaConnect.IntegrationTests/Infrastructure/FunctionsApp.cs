@@ -73,7 +73,7 @@ public sealed class FunctionsApp : IAsyncDisposable
                 start.Environment["AzureFunctionsJobHost__" + key.Replace(":", "__", StringComparison.Ordinal)] = value;
             start.Environment.Remove("CONTAINER_NAME");
 
-            var log = new HostLog(logs);
+            var log = new HostLog(logs, Path.Combine(Path.GetTempPath(), $"acf-functions-host-{url.Port}.log"));
             var host = Process.Start(start)!;
             host.OutputDataReceived += (_, e) => log.Add(e.Data);
             host.ErrorDataReceived += (_, e) => log.Add(e.Data);
@@ -113,7 +113,7 @@ public sealed class FunctionsApp : IAsyncDisposable
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (_log.Count($"Executed 'Functions.{name}'") <= executedBefore)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"{name} did not finish within the timeout.");
+            Assert.True(DateTime.UtcNow < deadline, $"{name} did not finish within the timeout; the host's log: {_log.File}");
             await Task.Delay(50);
         }
     }
@@ -139,7 +139,7 @@ public sealed class FunctionsApp : IAsyncDisposable
             }
             await Task.Delay(200);
         }
-        throw new InvalidOperationException($"The Functions host did not become healthy at {Url} (exited: {_host.HasExited}). Last lines:\n{_log.Tail(40)}");
+        throw new InvalidOperationException($"The Functions host did not become healthy at {Url} (exited: {_host.HasExited}); its log: {_log.File}. Last lines:\n{_log.Tail(40)}");
     }
 
     /// <summary>The host's file-based key store (AzureWebJobsSecretStorageType=files), written before it starts so the tests know the keys.</summary>
@@ -163,6 +163,7 @@ public sealed class FunctionsApp : IAsyncDisposable
             await _host.WaitForExitAsync();
         }
         _host.Dispose();
+        _log.Close();
         await Storage.DisposeAsync();
         try
         {
@@ -174,8 +175,12 @@ public sealed class FunctionsApp : IAsyncDisposable
     }
 
     /// <summary>The host's console output as entries: a header line ("info: Category[0]") and its indented lines become one entry.</summary>
-    private sealed class HostLog(CapturedLogs logs)
+    /// <remarks>Also written to a file in the temp folder, named in every failure, for reading after a run.</remarks>
+    private sealed class HostLog(CapturedLogs logs, string file)
     {
+        public string File => file;
+        private readonly StreamWriter _file = new(file, append: false) { AutoFlush = true };
+
         private readonly object _gate = new();
         private readonly List<string> _entries = [];
         private StringBuilder? _current;
@@ -186,6 +191,7 @@ public sealed class FunctionsApp : IAsyncDisposable
                 return;
             lock (_gate)
             {
+                _file.WriteLine(line);
                 var header = FunctionsHost.EntryHeader().Match(line);
                 if (header.Success || _current is null || !line.StartsWith(' '))
                 {
@@ -210,6 +216,12 @@ public sealed class FunctionsApp : IAsyncDisposable
             logs.SetPending(null);
             logs.Add(entry);
             _current = null;
+        }
+
+        public void Close()
+        {
+            lock (_gate)
+                _file.Dispose();
         }
 
         public int Count(string text)

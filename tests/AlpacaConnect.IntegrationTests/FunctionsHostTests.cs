@@ -1,0 +1,96 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using AlpacaConnect.Core.Storage;
+using AlpacaConnect.IntegrationTests.Infrastructure;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AlpacaConnect.IntegrationTests;
+
+/// <summary>
+/// What only the Functions host does, tested as Azure runs it: host.json's queue settings and poison
+/// queues, base64 messages, timers from %Setting% schedules, and the logs the host keeps.
+/// </summary>
+public sealed partial class FunctionsHostTests
+{
+    private static readonly JsonElement HostJson = JsonDocument.Parse(File.ReadAllText(Path.Combine(FunctionsHost.RepositoryRoot, "host.json"))).RootElement;
+
+    private static int HostJsonMaxDequeueCount => HostJson.GetProperty("extensions").GetProperty("queues").GetProperty("maxDequeueCount").GetInt32();
+
+    [SkippableFact]
+    public async Task A_message_that_keeps_failing_is_delivered_maxDequeueCount_times_then_moves_to_poison_where_its_handler_runs()
+    {
+        await using var s = await TestSystem.StartAsync(host: HostKind.Functions);
+        var queues = s.Services.GetRequiredService<Queues>();
+        // Base64 as the trigger expects, but not a trade execution: the executor throws on every delivery.
+        var sent = await queues.Get(Queues.TradeExecutions).SendMessageAsync("{\"not\":\"a trade\"}");
+
+        await WaitUntilAsync(() => s.Logs.Lines.Any(l => l.Contains("Executed 'Functions.SettlePoisonedTrade'", StringComparison.Ordinal)), 60);
+        var deliveries = s.Logs.Lines.Count(l => l.Contains($"Trigger Details: MessageId: {sent.Value.MessageId}, DequeueCount:", StringComparison.Ordinal));
+        Assert.Equal(HostJsonMaxDequeueCount, deliveries);
+        Assert.Contains(s.Logs.Lines, l => l.Contains("is not a trade execution", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public async Task Timers_run_on_the_schedule_their_setting_names()
+    {
+        // Every 2 seconds instead of the tests' yearly default: the host reads %Trading:StatusSyncSchedule%.
+        await using var s = await TestSystem.StartAsync(host: HostKind.Functions, settings: new Dictionary<string, string?> { ["Trading:StatusSyncSchedule"] = "*/2 * * * * *" });
+        await s.ConnectAsync("tia");
+        await s.SetPriceAsync("MSFT", "400.00");
+        var id = await s.TradeAsync("tia", new { symbol = "MSFT", side = "buy", type = "limit", limit_price = "390.00", qty = "1", time_in_force = "gtc" });
+        await s.WaitForTradeAsync(id, ["submitted"]);
+
+        // Only the timer follows the order from here: nothing in the test runs the sync.
+        await s.SetPriceAsync("MSFT", "389.00");
+        var trade = await s.WaitForTradeAsync(id, ["filled"], runSync: false, timeoutSeconds: 30);
+        Assert.Equal("filled", trade.GetProperty("status").GetString());
+        Assert.True(s.Logs.Lines.Count(l => l.Contains("Executing 'Functions.SyncTradeStatus' (Reason='Timer fired", StringComparison.Ordinal)) >= 2);
+    }
+
+    [SkippableFact]
+    public async Task A_message_that_is_not_base64_is_poisoned_by_the_host_and_logged_by_the_app()
+    {
+        await using var s = await TestSystem.StartAsync(host: HostKind.Functions);
+        var raw = new QueueClient(s.Functions!.Storage.ConnectionString, Queues.TradeExecutions); // no base64: what a hand-written tool might send
+        var sent = await raw.SendMessageAsync("plain text, not base64 {");
+
+        await WaitUntilAsync(() => s.Logs.Lines.Any(l => l.Contains(sent.Value.MessageId, StringComparison.Ordinal) && l.Contains("poison", StringComparison.OrdinalIgnoreCase)), 60);
+        var poison = s.Services.GetRequiredService<Queues>().Poison(Queues.TradeExecutions);
+        Assert.Contains(s.Logs.Lines, l => l.Contains(sent.Value.MessageId, StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public async Task The_host_log_keeps_the_start_up_warnings_and_no_storage_request_dumps_or_secrets()
+    {
+        await using var s = await TestSystem.StartAsync(host: HostKind.Functions);
+        await s.ConnectAsync("uma");
+        var token = (await s.Services.GetRequiredService<Core.Connections.ConnectionStore>().GetActiveWithTokenAsync("uma", Core.Alpaca.AlpacaEnv.Paper, default))!.Value.Token.Value;
+        var id = await s.TradeAsync("uma", new { symbol = "AAPL", side = "buy", type = "market", qty = "1", time_in_force = "day" });
+        await s.WaitForTradeAsync(id, ["filled"]);
+
+        var lines = s.Logs.Lines;
+        Assert.Contains(lines, l => l.Contains("Running without Key Vault", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("using the Sandbox", StringComparison.Ordinal));
+        // The worker filters Azure.Core itself: host.json's filters never see its categories.
+        Assert.DoesNotContain(lines, l => StorageDump().IsMatch(l));
+        Assert.Contains(lines, l => l.Contains("Executed 'Functions.ExecuteTrade' (Succeeded", StringComparison.Ordinal));
+        var all = string.Join('\n', lines);
+        foreach (var secret in new[] { token, TestSystem.ClientSecret, s.TokenKey, TestSystem.LinkSigningSecret, TestSystem.FunctionKey, s.Functions!.MasterKey })
+            Assert.DoesNotContain(secret, all, StringComparison.Ordinal);
+    }
+
+    /// <summary>An Azure.Core request or response dump forwarded from the worker, e.g. "info Function.X.User: Request [id] GET http://...".</summary>
+    [GeneratedRegex(@"Function\.\w+\.User: (Request|Response) \[[0-9a-f-]+\]")]
+    private static partial Regex StorageDump();
+
+    private static async Task WaitUntilAsync(Func<bool> condition, int timeoutSeconds)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "Timed out.");
+            await Task.Delay(100);
+        }
+    }
+}
