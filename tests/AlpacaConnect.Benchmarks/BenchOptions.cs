@@ -14,6 +14,9 @@ internal sealed record BenchOptions
     public int Warmup { get; init; } = 200;
     public string Out { get; init; } = "";
 
+    /// <summary>"functions": the host-latency mode (<see cref="HostLatency"/>) instead of the Server benchmark.</summary>
+    public string Host { get; init; } = "server";
+
     public const string Usage = """
         Usage: eng/benchmark.sh [options]
           --trades N        trades in phase B (throughput), half market, half far limit   (default 2000)
@@ -26,11 +29,16 @@ internal sealed record BenchOptions
                             rounds of 200 until the JIT settles (max 2,000
                             trades or 40 s); 0 = none       (default 200)
           --out PATH        JSON report (default <repo>/.data/benchmark.json)
+          --host functions  instead: accept -> submitted through the Functions app under a real
+                            Functions host beside the Server's (defaults there: --trades 300
+                            --rate 10 --users 20; needs func or ../shared/functions-host)
         """;
 
     public static BenchOptions Parse(string[] args)
     {
         var o = new BenchOptions();
+        if (args.Contains("--host") && args.SkipWhile(a => a != "--host").Skip(1).FirstOrDefault() == "functions")
+            o = o with { Trades = 300, Rate = 10, Users = 20 };
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -50,6 +58,7 @@ internal sealed record BenchOptions
                 "--latency-ms" => o with { LatencyMs = Int(0) },
                 "--warmup" => o with { Warmup = Int(0) },
                 "--out" => o with { Out = Next() },
+                "--host" => o with { Host = Next() is var h && h is "server" or "functions" ? h : throw new ArgumentException("--host must be server or functions.") },
                 "-h" or "--help" => throw new HelpRequested(),
                 _ => throw new ArgumentException($"Unknown argument '{args[i]}'."),
             };

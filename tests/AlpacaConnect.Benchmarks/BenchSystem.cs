@@ -75,7 +75,7 @@ internal sealed class BenchSystem : IAsyncDisposable
     public static async Task<BenchSystem> StartAsync(BenchOptions options)
     {
         var prefix = "bench" + Guid.NewGuid().ToString("N")[..10];
-        int serverPort = FreePort(), sandboxPort = FreePort();
+        int serverPort = FreePort.Next(), sandboxPort = FreePort.Next();
         var serverUrl = new Uri($"http://127.0.0.1:{serverPort}");
         var sandboxUrl = new Uri($"http://127.0.0.1:{sandboxPort}");
 
@@ -254,12 +254,5 @@ internal sealed class BenchSystem : IAsyncDisposable
         foreach (var name in queueNames)
             await queues.DeleteQueueAsync(name);
         return (tableNames.Count, queueNames.Count);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

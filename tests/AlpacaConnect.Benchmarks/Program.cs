@@ -24,9 +24,20 @@ Console.WriteLine($"Alpaca Connect trading benchmark: trades={options.Trades} us
                   $"rate={options.Rate}/s ack-trades={options.AckTrades} latency={options.LatencyMs}ms warmup={options.Warmup} " +
                   $"(cores={Environment.ProcessorCount}, {(GCSettings.IsServerGC ? "server" : "workstation")} GC)");
 
-var benchmark = new Benchmark(options);
-var broke = await benchmark.RunAsync();
-var report = benchmark.Report;
+Exception? broke;
+Report report;
+if (options.Host == "functions")
+{
+    var latency = new HostLatency(options);
+    broke = await latency.RunAsync();
+    report = latency.Report;
+}
+else
+{
+    var benchmark = new Benchmark(options);
+    broke = await benchmark.RunAsync();
+    report = benchmark.Report;
+}
 
 Console.WriteLine();
 Console.WriteLine(report.Render());

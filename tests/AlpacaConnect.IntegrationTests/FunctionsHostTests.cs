@@ -1,3 +1,4 @@
+using AlpacaConnect.TestSupport;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using AlpacaConnect.Core.Storage;

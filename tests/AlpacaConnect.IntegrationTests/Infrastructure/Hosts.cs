@@ -1,3 +1,5 @@
+using AlpacaConnect.TestSupport;
+
 namespace AlpacaConnect.IntegrationTests.Infrastructure;
 
 /// <summary>Which host serves the app in a test: the self-hosted Server, or the Functions app under a real Functions host.</summary>
@@ -35,14 +37,14 @@ public class SystemFixture<THost> : IAsyncLifetime where THost : IHostChoice
     {
         get
         {
-            FunctionsHost.SkipUnlessAvailable(THost.Kind);
+            HostSkip.SkipUnlessAvailable(THost.Kind);
             return _system ?? throw new InvalidOperationException("The fixture's system did not start.");
         }
     }
 
     public async Task InitializeAsync()
     {
-        if (!FunctionsHost.CanRun(THost.Kind))
+        if (!HostSkip.CanRun(THost.Kind))
             return;
         _system = await TestSystem.StartAsync(host: THost.Kind);
         await PrepareAsync(_system);
@@ -55,5 +57,22 @@ public class SystemFixture<THost> : IAsyncLifetime where THost : IHostChoice
     {
         if (_system is not null)
             await _system.DisposeAsync();
+    }
+}
+
+/// <summary>Functions-host tests skip where no host can run (one line says why); under CI=true that is a failure, never a skip.</summary>
+public static class HostSkip
+{
+    private static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    public static bool CanRun(HostKind kind) => kind == HostKind.Server || FunctionsHost.IsAvailable;
+
+    public static void SkipUnlessAvailable(HostKind kind)
+    {
+        if (CanRun(kind))
+            return;
+        if (InCi)
+            throw new InvalidOperationException("CI=true and no Functions host: " + FunctionsHost.UnavailableReason);
+        Skip.If(true, FunctionsHost.UnavailableReason);
     }
 }

@@ -1,3 +1,4 @@
+using AlpacaConnect.TestSupport;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -84,7 +85,7 @@ public sealed class TestSystem : IAsyncDisposable
         Func<Uri, IDictionary<string, string?>>? serverSettings = null,
         HostKind host = HostKind.Server)
     {
-        FunctionsHost.SkipUnlessAvailable(host);
+        HostSkip.SkipUnlessAvailable(host);
         if (host == HostKind.Functions && overrideServices is not null)
             throw new ArgumentException("Service overrides reach only the Server, which runs in this process.", nameof(overrideServices));
         // Ports are chosen before binding (the Sandbox must know the callback URL), so another

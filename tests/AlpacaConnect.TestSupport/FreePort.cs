@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace AlpacaConnect.IntegrationTests.Infrastructure;
+namespace AlpacaConnect.TestSupport;
 
-internal static class FreePort
+public static class FreePort
 {
     /// <summary>The Sandbox must know the Server's callback URL before either starts, so ports are chosen up front.</summary>
     public static int Next()

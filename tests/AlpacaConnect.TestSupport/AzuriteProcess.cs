@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 
-namespace AlpacaConnect.IntegrationTests.Infrastructure;
+namespace AlpacaConnect.TestSupport;
 
 /// <summary>An Azurite of one test system's own (in memory, loopback ports picked here), from the repository's pinned npm install.</summary>
 public sealed class AzuriteProcess : IAsyncDisposable

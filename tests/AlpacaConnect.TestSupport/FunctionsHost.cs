@@ -2,13 +2,13 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 
-namespace AlpacaConnect.IntegrationTests.Infrastructure;
+namespace AlpacaConnect.TestSupport;
 
 /// <summary>
 /// How the tests run the Functions app under a real Functions host: <c>func start</c> when Azure
 /// Functions Core Tools are on PATH, else the host built from source in <c>../shared/functions-host</c>
 /// (built once per tarball, cached under the repository's ignored <c>.data/</c>). Neither: the
-/// Functions-host tests skip with one line that says why, and fail under CI=true.
+/// Functions-host tests skip with one line that says why, and fail under CI=true (IntegrationTests' HostSkip).
 /// </summary>
 public static partial class FunctionsHost
 {
@@ -18,23 +18,14 @@ public static partial class FunctionsHost
 
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
-    /// <summary>Under CI a missing host is a failure, never a skip.</summary>
-    private static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
-
     public static string UnavailableReason =>
         "Functions-host tests skipped: `func` (Azure Functions Core Tools) is not on PATH and ../shared/functions-host " +
         "(the Functions host built from source) is not beside the repository. Install Core Tools to run them.";
 
-    public static bool CanRun(HostKind kind) => kind == HostKind.Server || Found.Value is not null;
+    public static bool IsAvailable => Found.Value is not null;
 
-    public static void SkipUnlessAvailable(HostKind kind)
-    {
-        if (CanRun(kind))
-            return;
-        if (InCi)
-            throw new InvalidOperationException("CI=true and no Functions host: " + UnavailableReason);
-        Skip.If(true, UnavailableReason);
-    }
+    /// <summary>How the host is run here, for reports.</summary>
+    public static string Description => Found.Value?.Description ?? "unavailable";
 
     /// <summary>The Functions app as the Worker SDK built it (worker.config.json, functions.metadata), same configuration as these tests.</summary>
     public static string AppDirectory
@@ -53,12 +44,12 @@ public static partial class FunctionsHost
         }
     }
 
-    internal sealed record Launcher(string Description, string? Func, string? SharedHostFolder);
+    public sealed record Launcher(string Description, string? Func, string? SharedHostFolder);
 
-    internal static Launcher Require() => Found.Value ?? throw new InvalidOperationException(UnavailableReason);
+    public static Launcher Require() => Found.Value ?? throw new InvalidOperationException(UnavailableReason);
 
     /// <summary>The built host's output folder (build-host.sh's last line), built at most once per tarball checksum.</summary>
-    internal static async Task<string> BuiltHostAsync(Launcher launcher)
+    public static async Task<string> BuiltHostAsync(Launcher launcher)
     {
         await BuildLock.WaitAsync();
         try
@@ -100,10 +91,14 @@ public static partial class FunctionsHost
             .Select(dir => Path.Combine(dir, "func")).FirstOrDefault(File.Exists);
         if (func is not null)
             return new Launcher("func start (" + func + ")", func, null);
-        var shared = Path.Combine(Path.GetDirectoryName(RepositoryRoot)!, "shared", "functions-host");
-        return File.Exists(Path.Combine(shared, "run-host.sh")) && Directory.GetFiles(shared, "host-src-*.tar.gz").Length == 1
-            ? new Launcher("the Functions host built from " + shared, null, shared)
-            : null;
+        // shared/ sits beside the repository (or beside a folder above it, as in CI's clone).
+        for (var dir = Directory.GetParent(RepositoryRoot); dir is not null; dir = dir.Parent)
+        {
+            var shared = Path.Combine(dir.FullName, "shared", "functions-host");
+            if (File.Exists(Path.Combine(shared, "run-host.sh")) && Directory.Exists(shared) && Directory.GetFiles(shared, "host-src-*.tar.gz").Length == 1)
+                return new Launcher("the Functions host built from " + shared, null, shared);
+        }
+        return null;
     }
 
     private static string FindRepositoryRoot()
@@ -116,5 +111,5 @@ public static partial class FunctionsHost
 
     /// <summary>The console logger's entry header, e.g. "info: Function.AcceptTrade.User[0]".</summary>
     [GeneratedRegex(@"^(trce|dbug|info|warn|fail|crit): (\S+)\[\d+\]\s*$")]
-    internal static partial Regex EntryHeader();
+    public static partial Regex EntryHeader();
 }

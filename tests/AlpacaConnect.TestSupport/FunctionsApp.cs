@@ -3,7 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 
-namespace AlpacaConnect.IntegrationTests.Infrastructure;
+namespace AlpacaConnect.TestSupport;
 
 /// <summary>
 /// The Functions app under a real Functions host (<see cref="FunctionsHost"/>), with an Azurite of its
@@ -109,11 +109,13 @@ public sealed class FunctionsApp : IAsyncDisposable
         };
         request.Headers.Add("x-functions-key", MasterKey);
         var response = await http.SendAsync(request);
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"POST /admin/functions/{name}: {(int)response.StatusCode}");
+        if (response.StatusCode != HttpStatusCode.Accepted)
+            throw new InvalidOperationException($"POST /admin/functions/{name}: {(int)response.StatusCode}");
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (_log.Count($"Executed 'Functions.{name}'") <= executedBefore)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"{name} did not finish within the timeout; the host's log: {_log.File}");
+            if (DateTime.UtcNow >= deadline)
+                throw new TimeoutException($"{name} did not finish within the timeout; the host's log: {_log.File}");
             await Task.Delay(50);
         }
     }

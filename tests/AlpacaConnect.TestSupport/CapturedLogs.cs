@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace AlpacaConnect.IntegrationTests.Infrastructure;
+namespace AlpacaConnect.TestSupport;
 
 /// <summary>
 /// Every log line the app writes, so tests can scan them for secrets: the Server's with their structured
