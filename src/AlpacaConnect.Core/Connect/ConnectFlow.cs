@@ -26,6 +26,7 @@ public sealed partial class ConnectFlow
 {
     /// <summary>Query parameters added to the return URL; the app branches on them.</summary>
     public const string ResultParameter = "alpaca_connect";
+    public const string EnvParameter = "env";
     public const string ReasonParameter = "reason";
 
     private readonly SingleUseTickets _links;
@@ -188,17 +189,8 @@ public sealed partial class ConnectFlow
             : (null, BrowserOutcome.Page(410, "This link was already used", "Each connect link works once. Go back to the app and start again."));
     }
 
-    private static BrowserOutcome BackToApp(ConnectIntent intent, string? reason)
-    {
-        var parameters = new Dictionary<string, string?>
-        {
-            [ResultParameter] = reason is null ? "connected" : "error",
-            ["env"] = intent.Env.ToWire(),
-        };
-        if (reason is not null)
-            parameters[ReasonParameter] = reason;
-        return BrowserOutcome.Redirect(new Uri(QueryHelpers.AddQueryString(intent.ReturnUrl.AbsoluteUri, parameters)));
-    }
+    private static BrowserOutcome BackToApp(ConnectIntent intent, string? reason) =>
+        BrowserOutcome.Redirect(ConnectResultUrl.Build(intent.ReturnUrl, intent.Env, reason));
 
     [LoggerMessage(LogLevel.Information, "Connect started for user {UserId} on {Env}")]
     private partial void LogBegin(string userId, string env);

@@ -1,0 +1,73 @@
+using AlpacaConnect.TestSupport;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Azure.Data.Tables;
+using AlpacaConnect.Core.Storage;
+using AlpacaConnect.IntegrationTests.Infrastructure;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace AlpacaConnect.IntegrationTests;
+
+/// <summary>
+/// The connect flow's defences (README "Security"): the way back after a repeated Allow, clean return
+/// URLs, answers that neither cache nor leak the code, logs without the callback's query, the refusal
+/// of an Alpaca account another user already connected, and PKCE end to end.
+/// </summary>
+public sealed partial class ConnectSecurityTests(SystemFixture fixture) : IClassFixture<SystemFixture>
+{
+    private TestSystem S => fixture.System;
+
+    [Fact]
+    public async Task The_return_url_carries_each_parameter_once_and_keeps_its_own_query_and_fragment()
+    {
+        // The demo page returns to itself with ?user_id=&env= (and a stale result after a retry).
+        var connected = await ConnectAsync(S, "olive", "olive-alpaca", TestSystem.ReturnOrigin + "/connected?user_id=olive&env=paper&next=%2Fa%20b#done");
+        Assert.Equal($"{TestSystem.ReturnOrigin}/connected?user_id=olive&next=%2Fa%20b&alpaca_connect=connected&env=paper#done", connected.OriginalString);
+
+        var consentUrl = (await S.Browser.GetAsync(await S.CreateLinkAsync("olive", returnUrl: TestSystem.ReturnOrigin + "/connected?alpaca_connect=error&reason=access_denied&env=paper&x=1"))).Headers.Location!;
+        var denied = await S.Browser.GetAsync((await ConsentPage.SubmitAsync(S.Browser, consentUrl, "deny")).Headers.Location!);
+        Assert.Equal($"{TestSystem.ReturnOrigin}/connected?x=1&alpaca_connect=error&env=paper&reason=access_denied", denied.Headers.Location!.OriginalString);
+    }
+
+    /// <summary>Link, consent (Allow as <paramref name="username"/> at the Sandbox), callback: where the browser ends up.</summary>
+    private static async Task<Uri> ConnectAsync(TestSystem s, string userId, string username, string returnUrl = TestSystem.ReturnOrigin + "/connected")
+    {
+        var consentUrl = (await s.Browser.GetAsync(await s.CreateLinkAsync(userId, returnUrl: returnUrl))).Headers.Location!;
+        var callback = (await ConsentPage.SubmitAsync(s.Browser, consentUrl, "allow", username: username)).Headers.Location!;
+        var done = await s.Browser.GetAsync(callback);
+        Assert.Equal(HttpStatusCode.Redirect, done.StatusCode);
+        return done.Headers.Location!;
+    }
+
+    /// <summary>A flow stopped at the callback: the code Alpaca sent and the state it came back with.</summary>
+    private static async Task<(string Code, string State)> CodeAsync(TestSystem s, string userId, string username)
+    {
+        var consentUrl = (await s.Browser.GetAsync(await s.CreateLinkAsync(userId))).Headers.Location!;
+        var callback = (await ConsentPage.SubmitAsync(s.Browser, consentUrl, "allow", username: username)).Headers.Location!;
+        var query = QueryHelpers.ParseQuery(callback.Query);
+        return (query["code"].ToString(), query["state"].ToString());
+    }
+
+    private static Uri Callback(TestSystem s, string code, string state) =>
+        new(s.ServerUrl, $"/api/oauth/callback?code={Uri.EscapeDataString(code)}&state={Uri.EscapeDataString(state)}");
+
+    private static async Task<int> TokensIssuedAsync(TestSystem s, string username)
+    {
+        using var doc = JsonDocument.Parse(await s.Browser.GetStringAsync(new Uri(s.SandboxUrl, "/sandbox/admin/tokens/count?username=" + username)));
+        return doc.RootElement.GetProperty("count").GetInt32();
+    }
+
+    private static async Task<List<JsonElement>> ListAsync(TestSystem s, string userId)
+    {
+        using var doc = JsonDocument.Parse(await s.Api.GetStringAsync($"/api/connections/{userId}"));
+        return doc.RootElement.GetProperty("connections").EnumerateArray().Select(e => e.Clone()).ToList();
+    }
+
+    private static List<string> Links(string html) =>
+        Href().Matches(html).Select(m => WebUtility.HtmlDecode(m.Groups[1].Value)).ToList();
+
+    [GeneratedRegex("<a [^>]*href=\"([^\"]*)\"")]
+    private static partial Regex Href();
+}
