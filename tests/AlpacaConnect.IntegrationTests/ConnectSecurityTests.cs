@@ -20,6 +20,32 @@ public sealed partial class ConnectSecurityTests(SystemFixture fixture) : IClass
     private TestSystem S => fixture.System;
 
     [Fact]
+    public async Task Back_and_Allow_again_after_a_successful_connect_offers_the_way_back_without_a_second_exchange()
+    {
+        var consentUrl = (await S.Browser.GetAsync(await S.CreateLinkAsync("nora"))).Headers.Location!;
+        var first = (await ConsentPage.SubmitAsync(S.Browser, consentUrl, "allow", username: "nora-alpaca")).Headers.Location!;
+        Assert.Equal($"{TestSystem.ReturnOrigin}/connected?alpaca_connect=connected&env=paper", (await S.Browser.GetAsync(first)).Headers.Location!.ToString());
+        var before = (await S.Table(Tables.Connections).GetEntityAsync<TableEntity>("nora", "paper")).Value;
+        Assert.Equal(1, await TokensIssuedAsync(S, "nora-alpaca"));
+
+        // Back to the consent page, Allow again: Alpaca sends a fresh code with the same (used) state.
+        var again = (await ConsentPage.SubmitAsync(S.Browser, consentUrl, "allow", username: "nora-alpaca")).Headers.Location!;
+        Assert.NotEqual(QueryHelpers.ParseQuery(first.Query)["code"], QueryHelpers.ParseQuery(again.Query)["code"]);
+        var page = await S.Browser.GetAsync(again);
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType!.MediaType);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("already completed", html);
+        Assert.Equal([$"{TestSystem.ReturnOrigin}/connected?alpaca_connect=connected&env=paper"], Links(html));
+
+        // Nothing stored, nothing exchanged.
+        var after = (await S.Table(Tables.Connections).GetEntityAsync<TableEntity>("nora", "paper")).Value;
+        Assert.Equal(before.ETag, after.ETag);
+        Assert.Equal(1, await TokensIssuedAsync(S, "nora-alpaca"));
+    }
+
+    [Fact]
     public async Task The_return_url_carries_each_parameter_once_and_keeps_its_own_query_and_fragment()
     {
         // The demo page returns to itself with ?user_id=&env= (and a stale result after a retry).

@@ -81,7 +81,8 @@ public static class ApiCatalog
         },
         new("OAuthCallback", "GET", "oauth/callback", false, "Connect",
             "Alpaca's redirect back (code, state or error): stores the connection and redirects to the return URL with alpaca_connect=connected|error.",
-            null, [Redirect, Page], r => Api<ConnectApi>(r).CallbackAsync(r))
+            null, [Redirect, new(200, null, "The state already connected the account (Back, then Allow again): an HTML page linking back to the app; nothing is exchanged or stored.", "text/html"), Page],
+            r => Api<ConnectApi>(r).CallbackAsync(r))
         {
             Parameters =
             [

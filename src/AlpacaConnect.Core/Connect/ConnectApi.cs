@@ -39,7 +39,10 @@ public sealed class ConnectApi(ConnectFlow flow, ReturnUrlPolicy returnUrls)
     public async Task<IResult> CallbackAsync(HttpRequest request) =>
         ToResult(await flow.CompleteAsync(request.Query, request.HttpContext.RequestAborted));
 
-    private static IResult ToResult(BrowserOutcome outcome) => outcome.RedirectTo is { } to
-        ? Results.Redirect(to.AbsoluteUri)
-        : HtmlPage.Error(outcome.Status, outcome.Title!, outcome.Message!);
+    private static IResult ToResult(BrowserOutcome outcome) => outcome switch
+    {
+        { RedirectTo: { } to } => Results.Redirect(to.AbsoluteUri),
+        { Link: { } link } => HtmlPage.WithLink(outcome.Status, outcome.Title!, outcome.Message!, link, outcome.LinkText ?? link.AbsoluteUri),
+        _ => HtmlPage.Error(outcome.Status, outcome.Title!, outcome.Message!),
+    };
 }

@@ -11,11 +11,16 @@ using Microsoft.Extensions.Options;
 namespace AlpacaConnect.Core.Connect;
 
 /// <summary>Where a browser goes next: a redirect, or a page that says what went wrong.</summary>
-public sealed record BrowserOutcome(Uri? RedirectTo, int Status = StatusCodes.Status302Found, string? Title = null, string? Message = null)
+public sealed record BrowserOutcome(
+    Uri? RedirectTo, int Status = StatusCodes.Status302Found, string? Title = null, string? Message = null, Uri? Link = null, string? LinkText = null)
 {
     public static BrowserOutcome Redirect(Uri to) => new(to);
 
     public static BrowserOutcome Page(int status, string title, string message) => new(null, status, title, message);
+
+    /// <summary>A page with a link onwards (the browser is not sent there by itself).</summary>
+    public static BrowserOutcome PageWithLink(int status, string title, string message, Uri link, string linkText) =>
+        new(null, status, title, message, link, linkText);
 }
 
 /// <summary>
@@ -101,6 +106,12 @@ public sealed partial class ConnectFlow
         {
             case RedeemOutcome.Unknown:
                 return BrowserOutcome.Page(400, "Connection failed", "This sign-in attempt is not one we started. Start again from the app.");
+            case RedeemOutcome.AlreadyUsed when redemption.Completed:
+                // Back, then Allow again: Alpaca sent a fresh code for a state that already connected.
+                // Nothing is exchanged or stored; the user only needs the way back to the app.
+                return BrowserOutcome.PageWithLink(200, "Already connected",
+                    "This sign-in attempt was already completed and your Alpaca account is connected. There is nothing more to do here.",
+                    ConnectResultUrl.Build(redemption.Intent!.ReturnUrl, redemption.Intent.Env, reason: null), "Back to the app");
             case RedeemOutcome.AlreadyUsed:
                 return BrowserOutcome.Page(400, "Connection failed", "This sign-in attempt was already completed; it cannot be used twice. Start again from the app.");
             case RedeemOutcome.Expired:
@@ -144,7 +155,21 @@ public sealed partial class ConnectFlow
 
         var connection = await _connections.SaveAsync(intent.UserId, intent.Env, account.Value!, grant.Value.Scope, token, ct);
         LogConnected(intent.UserId, connection.Env, connection.AccountId);
+        await MarkStateCompletedAsync(state, intent.UserId, ct);
         return BackToApp(intent, reason: null);
+    }
+
+    /// <summary>Best effort: without the mark a repeated callback ends on the plain "already used" page.</summary>
+    private async Task MarkStateCompletedAsync(string state, string userId, CancellationToken ct)
+    {
+        try
+        {
+            await _states.MarkCompletedAsync(state, ct);
+        }
+        catch (Azure.RequestFailedException ex)
+        {
+            LogCompletionNotRecorded(userId, ex.Status);
+        }
     }
 
     private async Task<(ConnectIntent?, BrowserOutcome?)> RedeemIssuedLinkAsync(string? link, CancellationToken ct)
@@ -203,6 +228,9 @@ public sealed partial class ConnectFlow
 
     [LoggerMessage(LogLevel.Warning, "Alpaca refused the {Step} for user {UserId}: HTTP {Status}, code {AlpacaCode}, {AlpacaMessage}")]
     private partial void LogAlpacaRefused(string step, string userId, int status, int? alpacaCode, string alpacaMessage);
+
+    [LoggerMessage(LogLevel.Warning, "User {UserId} is connected, but the state could not be marked completed (HTTP {Status}); a repeated callback will not offer the way back")]
+    private partial void LogCompletionNotRecorded(string userId, int status);
 
     [LoggerMessage(LogLevel.Information, "User {UserId} connected {Env} account {AccountId}")]
     private partial void LogConnected(string userId, string env, string accountId);

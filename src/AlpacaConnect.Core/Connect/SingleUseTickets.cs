@@ -12,7 +12,8 @@ public enum RedeemOutcome
     AlreadyUsed,
 }
 
-public sealed record Redemption(RedeemOutcome Outcome, ConnectIntent? Intent = null);
+/// <param name="Completed">The ticket was used and what it started finished (a state: the connection was stored).</param>
+public sealed record Redemption(RedeemOutcome Outcome, ConnectIntent? Intent = null, bool Completed = false);
 
 /// <summary>
 /// Single-use, expiring tickets bound to a <see cref="ConnectIntent"/>: connect links and OAuth states.
@@ -40,7 +41,7 @@ internal sealed class SingleUseTickets(TableClient table, TimeProvider time)
         var entity = found.Value!;
         var intent = Intent(entity);
         if (entity.GetDateTimeOffset("UsedAt") is not null)
-            return new Redemption(RedeemOutcome.AlreadyUsed, intent);
+            return new Redemption(RedeemOutcome.AlreadyUsed, intent, entity.GetDateTimeOffset("CompletedAt") is not null);
         if (entity.GetDateTimeOffset("ExpiresAt") <= time.GetUtcNow())
             return new Redemption(RedeemOutcome.Expired, intent);
 
@@ -55,6 +56,14 @@ internal sealed class SingleUseTickets(TableClient table, TimeProvider time)
         }
         return new Redemption(RedeemOutcome.Redeemed, intent);
     }
+
+    /// <summary>
+    /// Records that what a redeemed ticket started has finished, so a repeated use (Back, then Allow
+    /// again) can say so and show the way back instead of a dead end.
+    /// </summary>
+    public async Task MarkCompletedAsync(string ticket, CancellationToken ct) =>
+        await table.UpdateEntityAsync(new TableEntity(OpaqueTokens.Hash(ticket), "") { ["CompletedAt"] = time.GetUtcNow() },
+            ETag.All, TableUpdateMode.Merge, ct);
 
     /// <summary>Records that a value (a signed link) has been used; false if it already was.</summary>
     public async Task<bool> ClaimAsync(string value, ConnectIntent intent, DateTimeOffset expiresAt, CancellationToken ct)
