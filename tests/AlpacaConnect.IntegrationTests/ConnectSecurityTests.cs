@@ -57,6 +57,27 @@ public sealed partial class ConnectSecurityTests(SystemFixture fixture) : IClass
         Assert.Equal($"{TestSystem.ReturnOrigin}/connected?x=1&alpaca_connect=error&env=paper&reason=access_denied", denied.Headers.Location!.OriginalString);
     }
 
+    [Fact]
+    public async Task Authorize_and_callback_answers_are_neither_cached_nor_leaked_through_the_referrer()
+    {
+        var link = await S.CreateLinkAsync("pia");
+        var authorize = await S.Browser.GetAsync(link);
+        var callback = (await ConsentPage.SubmitAsync(S.Browser, authorize.Headers.Location!, "allow", username: "pia-alpaca")).Headers.Location!;
+        var answers = new Dictionary<string, HttpResponseMessage>
+        {
+            ["authorize redirect"] = authorize,
+            ["authorize page (used link)"] = await S.Browser.GetAsync(link),
+            ["callback redirect"] = await S.Browser.GetAsync(callback),
+            ["callback page (used state)"] = await S.Browser.GetAsync(callback),
+            ["callback page (unknown state)"] = await S.Browser.GetAsync(new Uri(S.ServerUrl, "/api/oauth/callback?code=x&state=" + new string('B', 43))),
+        };
+        foreach (var (what, response) in answers)
+        {
+            Assert.True(response.Headers.CacheControl?.NoStore == true, $"{what}: Cache-Control is '{response.Headers.CacheControl}'");
+            Assert.True(response.Headers.TryGetValues("Referrer-Policy", out var policy) && policy.SequenceEqual(["no-referrer"]), $"{what}: no Referrer-Policy: no-referrer");
+        }
+    }
+
     /// <summary>Link, consent (Allow as <paramref name="username"/> at the Sandbox), callback: where the browser ends up.</summary>
     private static async Task<Uri> ConnectAsync(TestSystem s, string userId, string username, string returnUrl = TestSystem.ReturnOrigin + "/connected")
     {
