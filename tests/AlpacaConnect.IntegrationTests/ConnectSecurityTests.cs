@@ -78,6 +78,37 @@ public sealed partial class ConnectSecurityTests(SystemFixture fixture) : IClass
         }
     }
 
+    [Fact]
+    public async Task The_callbacks_code_and_state_never_reach_the_logs_not_even_aspnet_request_logging()
+    {
+        await using var s = await TestSystem.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Trace",
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace",
+            ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Trace",
+        });
+        var consentUrl = (await s.Browser.GetAsync(await s.CreateLinkAsync("quinn"))).Headers.Location!;
+        var callback = (await ConsentPage.SubmitAsync(s.Browser, consentUrl, "allow", username: "quinn-alpaca")).Headers.Location!;
+        Assert.Contains("alpaca_connect=connected", (await s.Browser.GetAsync(callback)).Headers.Location!.ToString());
+        // A second code for the same state (Back, Allow): never exchanged, so still good at Alpaca.
+        var unused = (await ConsentPage.SubmitAsync(s.Browser, consentUrl, "allow", username: "quinn-alpaca")).Headers.Location!;
+        await s.Browser.GetAsync(unused);
+        var unknown = new Uri(s.ServerUrl, "/api/oauth/callback?code=leaked-code-0123456789&state=" + new string('C', 43));
+        await s.Browser.GetAsync(unknown);
+
+        var secrets = new[] { callback, unused, unknown }
+            .SelectMany(u => new[] { QueryHelpers.ParseQuery(u.Query)["code"].ToString(), QueryHelpers.ParseQuery(u.Query)["state"].ToString() })
+            .Distinct().ToList();
+        Assert.Equal(5, secrets.Count);
+        var lines = s.Logs.Lines.ToList();
+        // The requests were logged (so the check means something), just without their query.
+        Assert.Contains(lines, l => l.Contains("/api/oauth/callback", StringComparison.Ordinal) && l.Contains("302", StringComparison.Ordinal));
+        // Leaks are shown with the values blanked, so the test's own output holds none either.
+        var leaks = lines.Where(l => secrets.Any(x => l.Contains(x, StringComparison.Ordinal)))
+            .Select(l => secrets.Aggregate(l, (line, x) => line.Replace(x, "<code-or-state>", StringComparison.Ordinal))).ToList();
+        Assert.True(leaks.Count == 0, "Logged with a code or state:\n" + string.Join('\n', leaks));
+    }
+
     /// <summary>Link, consent (Allow as <paramref name="username"/> at the Sandbox), callback: where the browser ends up.</summary>
     private static async Task<Uri> ConnectAsync(TestSystem s, string userId, string username, string returnUrl = TestSystem.ReturnOrigin + "/connected")
     {
