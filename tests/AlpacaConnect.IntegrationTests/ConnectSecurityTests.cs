@@ -4,9 +4,12 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Azure.Data.Tables;
+using AlpacaConnect.Core.Alpaca;
+using AlpacaConnect.Core.Connections;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.IntegrationTests.Infrastructure;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AlpacaConnect.IntegrationTests;
 
@@ -107,6 +110,101 @@ public sealed partial class ConnectSecurityTests(SystemFixture fixture) : IClass
         var leaks = lines.Where(l => secrets.Any(x => l.Contains(x, StringComparison.Ordinal)))
             .Select(l => secrets.Aggregate(l, (line, x) => line.Replace(x, "<code-or-state>", StringComparison.Ordinal))).ToList();
         Assert.True(leaks.Count == 0, "Logged with a code or state:\n" + string.Join('\n', leaks));
+    }
+
+    [Fact]
+    public async Task An_account_already_connected_to_another_user_is_refused_with_a_reason_and_an_event()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var subscribed = await S.Api.PostAsJsonAsync("/api/webhooks/subscriptions", new { url = receiver.Url("/refused"), event_types = new[] { "connection.refused" } });
+        Assert.Equal(HttpStatusCode.Created, subscribed.StatusCode);
+
+        Assert.Contains("alpaca_connect=connected", (await ConnectAsync(S, "rose", "shared-1")).ToString());
+        var before = (await S.Table(Tables.Connections).GetEntityAsync<TableEntity>("rose", "paper")).Value;
+
+        var refused = await ConnectAsync(S, "mallory", "shared-1");
+        Assert.Equal($"{TestSystem.ReturnOrigin}/connected?alpaca_connect=error&env=paper&reason=account_already_connected", refused.ToString());
+        Assert.Empty(await ListAsync(S, "mallory"));
+        Assert.Equal(before.ETag, (await S.Table(Tables.Connections).GetEntityAsync<TableEntity>("rose", "paper")).Value.ETag);
+
+        var hook = Assert.Single(await receiver.WaitForAsync("/refused", r => r.Count >= 1));
+        using var body = JsonDocument.Parse(hook.Body);
+        Assert.Equal("connection.refused", body.RootElement.GetProperty("type").GetString());
+        var data = body.RootElement.GetProperty("data");
+        Assert.Equal(["account_id", "env", "reason", "user_id"], data.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal("mallory", data.GetProperty("user_id").GetString());
+        Assert.Equal("paper", data.GetProperty("env").GetString());
+        Assert.Equal("account_already_connected", data.GetProperty("reason").GetString());
+        Assert.Equal(before.GetString("AccountId"), data.GetProperty("account_id").GetString());
+        Assert.Contains(S.Logs.Lines, l => l.Contains("UserId=mallory", StringComparison.Ordinal) && l.Contains("refused", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_same_user_may_reconnect_and_a_user_who_left_the_account_does_not_block_another()
+    {
+        Assert.Contains("alpaca_connect=connected", (await ConnectAsync(S, "sven", "shared-2")).ToString());
+        Assert.Contains("alpaca_connect=connected", (await ConnectAsync(S, "sven", "shared-2")).ToString());
+        var accountId = (await ListAsync(S, "sven")).Single().GetProperty("account_id").GetString()!;
+        // The owner is found by key (account id, env), not by scanning connections.
+        var owner = await S.Table("accountowners").GetEntityAsync<TableEntity>(accountId, "paper");
+        Assert.Equal("sven", owner.Value.GetString("UserId"));
+
+        // Disconnected: the account is free for another user, and then the first one is refused.
+        Assert.Equal(HttpStatusCode.NoContent, (await S.Api.DeleteAsync("/api/connections/sven/paper")).StatusCode);
+        Assert.Contains("alpaca_connect=connected", (await ConnectAsync(S, "tara", "shared-2")).ToString());
+        Assert.Contains("reason=account_already_connected", (await ConnectAsync(S, "sven", "shared-2")).ToString());
+
+        // Reconnected to another account: the old one is free.
+        Assert.Contains("alpaca_connect=connected", (await ConnectAsync(S, "tara", "shared-3")).ToString());
+        Assert.Contains("alpaca_connect=connected", (await ConnectAsync(S, "sven", "shared-2")).ToString());
+        Assert.Equal(accountId, (await ListAsync(S, "sven")).Single().GetProperty("account_id").GetString());
+    }
+
+    [Fact]
+    public async Task Users_racing_for_one_account_end_with_exactly_one_connection()
+    {
+        var store = S.Services.GetRequiredService<ConnectionStore>();
+        var account = new AlpacaAccount { Id = Guid.NewGuid().ToString(), AccountNumber = "PA-RACE", Status = "ACTIVE" };
+        var users = Enumerable.Range(1, 6).Select(i => $"racer-{i}").ToList();
+        var results = await Task.WhenAll(users.Select(u => Task.Run(() =>
+            store.ConnectAsync(u, AlpacaEnv.Paper, account, "trading", new AccessToken("token-of-" + u), allowSharedAccounts: false, default))));
+
+        var winner = Assert.Single(results, r => r.Connection is not null).Connection!.UserId;
+        Assert.All(results.Where(r => r.Connection is null), r =>
+        {
+            Assert.Equal("account_already_connected", r.RefusedReason);
+            Assert.Equal(winner, r.HeldBy);
+        });
+        foreach (var user in users)
+            Assert.Equal(user == winner ? 1 : 0, (await ListAsync(S, user)).Count);
+    }
+
+    [Fact]
+    public async Task With_AllowSharedAccounts_two_users_may_connect_the_same_account()
+    {
+        await using var s = await TestSystem.StartAsync(settings: new Dictionary<string, string?> { ["Connect:AllowSharedAccounts"] = "true" });
+        Assert.Contains("alpaca_connect=connected", (await ConnectAsync(s, "uma", "shared-4")).ToString());
+        Assert.Contains("alpaca_connect=connected", (await ConnectAsync(s, "vera", "shared-4")).ToString());
+        Assert.Equal((await ListAsync(s, "uma")).Single().GetProperty("account_id").GetString(), (await ListAsync(s, "vera")).Single().GetProperty("account_id").GetString());
+    }
+
+    [Fact]
+    public async Task Without_pkce_a_code_injected_into_another_users_flow_is_refused_only_once_the_account_is_connected()
+    {
+        // The residual risk (README "Security"): the victim's code, redeemed in the attacker's flow,
+        // binds the victim's account to the attacker while nobody holds that account yet ...
+        var (victimCode, _) = await CodeAsync(S, "walt", "victim-1");
+        var (_, attackerState) = await CodeAsync(S, "mallory2", "mallory2-alpaca");
+        var injected = await S.Browser.GetAsync(Callback(S, victimCode, attackerState));
+        Assert.Contains("alpaca_connect=connected", injected.Headers.Location!.ToString());
+        Assert.Single(await ListAsync(S, "mallory2"));
+
+        // ... and is refused once the victim has connected it.
+        Assert.Contains("alpaca_connect=connected", (await ConnectAsync(S, "xena", "victim-2")).ToString());
+        (victimCode, _) = await CodeAsync(S, "xena", "victim-2");
+        (_, attackerState) = await CodeAsync(S, "mallory3", "mallory3-alpaca");
+        Assert.Contains("reason=account_already_connected", (await S.Browser.GetAsync(Callback(S, victimCode, attackerState))).Headers.Location!.ToString());
+        Assert.Empty(await ListAsync(S, "mallory3"));
     }
 
     /// <summary>Link, consent (Allow as <paramref name="username"/> at the Sandbox), callback: where the browser ends up.</summary>

@@ -153,7 +153,13 @@ public sealed partial class ConnectFlow
             return BackToApp(intent, "account_unavailable");
         }
 
-        var connection = await _connections.SaveAsync(intent.UserId, intent.Env, account.Value!, grant.Value.Scope, token, ct);
+        var result = await _connections.ConnectAsync(intent.UserId, intent.Env, account.Value!, grant.Value.Scope, token, _options.AllowSharedAccounts, ct);
+        if (result.Connection is not { } connection)
+        {
+            // The token is dropped unstored; Alpaca has no revoke endpoint (the user can revoke the app in its dashboard).
+            LogRefused(intent.UserId, intent.Env.ToWire(), account.Value!.Id, result.HeldBy!, result.RefusedReason!);
+            return BackToApp(intent, result.RefusedReason);
+        }
         LogConnected(intent.UserId, connection.Env, connection.AccountId);
         await MarkStateCompletedAsync(state, intent.UserId, ct);
         return BackToApp(intent, reason: null);
@@ -231,6 +237,9 @@ public sealed partial class ConnectFlow
 
     [LoggerMessage(LogLevel.Warning, "User {UserId} is connected, but the state could not be marked completed (HTTP {Status}); a repeated callback will not offer the way back")]
     private partial void LogCompletionNotRecorded(string userId, int status);
+
+    [LoggerMessage(LogLevel.Warning, "Connect refused for user {UserId}: {Env} account {AccountId} is held by user {HeldBy} ({Reason}); nothing stored")]
+    private partial void LogRefused(string userId, string env, string accountId, string heldBy, string reason);
 
     [LoggerMessage(LogLevel.Information, "User {UserId} connected {Env} account {AccountId}")]
     private partial void LogConnected(string userId, string env, string accountId);

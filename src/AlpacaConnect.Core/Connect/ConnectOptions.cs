@@ -23,6 +23,13 @@ public sealed class ConnectOptions
     [Range(typeof(TimeSpan), "00:00:30", "01:00:00")]
     public TimeSpan StateLifetime { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Let two app users connect the same Alpaca account (same env). Off by default: the second is
+    /// refused with reason account_already_connected, which also stops a victim's leaked code, injected
+    /// into another user's flow, from binding the victim's already connected account to that user.
+    /// </summary>
+    public bool AllowSharedAccounts { get; set; }
+
     public Uri EffectiveCallbackUrl => CallbackUrl ?? new Uri(PublicBaseUrl!, "/api/oauth/callback");
 
     public Uri AuthorizeEndpoint => new(PublicBaseUrl!, "/api/oauth/authorize");
