@@ -207,6 +207,29 @@ public sealed partial class ConnectSecurityTests(SystemFixture fixture) : IClass
         Assert.Empty(await ListAsync(S, "mallory3"));
     }
 
+    [Fact]
+    public async Task With_pkce_the_authorize_redirect_carries_an_S256_challenge_and_an_injected_code_is_refused_by_the_token_endpoint()
+    {
+        await using var s = await TestSystem.StartAsync(settings: new Dictionary<string, string?> { ["Connect:UsePkce"] = "true" });
+
+        var consentUrl = (await s.Browser.GetAsync(await s.CreateLinkAsync("yara"))).Headers.Location!;
+        var query = QueryHelpers.ParseQuery(consentUrl.Query);
+        Assert.Equal("S256", query["code_challenge_method"]);
+        Assert.Matches("^[A-Za-z0-9_-]{43}$", query["code_challenge"].ToString());
+        Assert.False(query.ContainsKey("code_verifier"));
+        var callback = (await ConsentPage.SubmitAsync(s.Browser, consentUrl, "allow", username: "yara-alpaca")).Headers.Location!;
+        Assert.Contains("alpaca_connect=connected", (await s.Browser.GetAsync(callback)).Headers.Location!.ToString());
+
+        // Another flow's challenge differs; the victim's code, bound to the victim's challenge, fails in the attacker's flow.
+        var (victimCode, victimState) = await CodeAsync(s, "zoe", "zoe-alpaca");
+        var (_, attackerState) = await CodeAsync(s, "mallory", "mallory-alpaca");
+        var injected = await s.Browser.GetAsync(Callback(s, victimCode, attackerState));
+        Assert.Equal($"{TestSystem.ReturnOrigin}/connected?alpaca_connect=error&env=paper&reason=exchange_failed", injected.Headers.Location!.ToString());
+        Assert.Empty(await ListAsync(s, "mallory"));
+        Assert.Equal(0, await TokensIssuedAsync(s, "zoe-alpaca"));
+        Assert.NotEqual(victimState, attackerState);
+    }
+
     /// <summary>Link, consent (Allow as <paramref name="username"/> at the Sandbox), callback: where the browser ends up.</summary>
     private static async Task<Uri> ConnectAsync(TestSystem s, string userId, string username, string returnUrl = TestSystem.ReturnOrigin + "/connected")
     {

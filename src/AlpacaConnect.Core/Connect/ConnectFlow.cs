@@ -66,7 +66,7 @@ public sealed partial class ConnectFlow
     /// <summary>A single-use authorize URL for one user (the caller is already authenticated by key).</summary>
     public async Task<(Uri Url, DateTimeOffset ExpiresAt)> CreateLinkAsync(ConnectIntent intent, CancellationToken ct)
     {
-        var (ticket, expiresAt) = await _links.IssueAsync(intent, _options.LinkLifetime, ct);
+        var (ticket, expiresAt) = await _links.IssueAsync(intent, _options.LinkLifetime, codeVerifier: null, ct);
         var url = new Uri(QueryHelpers.AddQueryString(_options.AuthorizeEndpoint.AbsoluteUri, "link", ticket));
         return (url, expiresAt);
     }
@@ -80,8 +80,9 @@ public sealed partial class ConnectFlow
         if (intent is null)
             return refusal!;
 
-        var (state, _) = await _states.IssueAsync(intent, _options.StateLifetime, ct);
-        var authorize = QueryHelpers.AddQueryString(_alpaca.AuthorizeUrl.AbsoluteUri, new Dictionary<string, string?>
+        var verifier = _options.UsePkce ? Pkce.NewVerifier() : null;
+        var (state, _) = await _states.IssueAsync(intent, _options.StateLifetime, verifier, ct);
+        var parameters = new Dictionary<string, string?>
         {
             ["response_type"] = "code",
             ["client_id"] = _alpaca.ClientId,
@@ -89,7 +90,13 @@ public sealed partial class ConnectFlow
             ["state"] = state,
             ["scope"] = _alpaca.Scopes,
             ["env"] = intent.Env.ToWire(),
-        });
+        };
+        if (verifier is not null)
+        {
+            parameters["code_challenge"] = Pkce.Challenge(verifier);
+            parameters["code_challenge_method"] = Pkce.Method;
+        }
+        var authorize = QueryHelpers.AddQueryString(_alpaca.AuthorizeUrl.AbsoluteUri, parameters);
         LogBegin(intent.UserId, intent.Env.ToWire());
         return BrowserOutcome.Redirect(new Uri(authorize));
     }
@@ -132,7 +139,7 @@ public sealed partial class ConnectFlow
         AlpacaResult<AlpacaOAuthClient.TokenGrant> grant;
         try
         {
-            grant = await _oauth.ExchangeCodeAsync(code, _options.EffectiveCallbackUrl, ct);
+            grant = await _oauth.ExchangeCodeAsync(code, _options.EffectiveCallbackUrl, redemption.CodeVerifier, ct);
         }
         catch (SecretNotFoundException ex)
         {

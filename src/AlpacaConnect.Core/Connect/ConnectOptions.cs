@@ -30,6 +30,13 @@ public sealed class ConnectOptions
     /// </summary>
     public bool AllowSharedAccounts { get; set; }
 
+    /// <summary>
+    /// Send PKCE (RFC 7636, S256) to Alpaca: code_challenge on the authorize redirect, the verifier
+    /// (kept with the state) on the token exchange. Off by default because Alpaca documents no PKCE;
+    /// turn it on once your Alpaca app is seen to accept (or enforce) it.
+    /// </summary>
+    public bool UsePkce { get; set; }
+
     public Uri EffectiveCallbackUrl => CallbackUrl ?? new Uri(PublicBaseUrl!, "/api/oauth/callback");
 
     public Uri AuthorizeEndpoint => new(PublicBaseUrl!, "/api/oauth/authorize");

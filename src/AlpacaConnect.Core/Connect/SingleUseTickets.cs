@@ -13,7 +13,8 @@ public enum RedeemOutcome
 }
 
 /// <param name="Completed">The ticket was used and what it started finished (a state: the connection was stored).</param>
-public sealed record Redemption(RedeemOutcome Outcome, ConnectIntent? Intent = null, bool Completed = false);
+/// <param name="CodeVerifier">A state's PKCE verifier, when it was issued with one.</param>
+public sealed record Redemption(RedeemOutcome Outcome, ConnectIntent? Intent = null, bool Completed = false, string? CodeVerifier = null);
 
 /// <summary>
 /// Single-use, expiring tickets bound to a <see cref="ConnectIntent"/>: connect links and OAuth states.
@@ -22,11 +23,15 @@ public sealed record Redemption(RedeemOutcome Outcome, ConnectIntent? Intent = n
 /// </summary>
 internal sealed class SingleUseTickets(TableClient table, TimeProvider time)
 {
-    public async Task<(string Ticket, DateTimeOffset ExpiresAt)> IssueAsync(ConnectIntent intent, TimeSpan lifetime, CancellationToken ct)
+    /// <param name="codeVerifier">A state's PKCE verifier, kept in its row and handed back on redemption.</param>
+    public async Task<(string Ticket, DateTimeOffset ExpiresAt)> IssueAsync(ConnectIntent intent, TimeSpan lifetime, string? codeVerifier, CancellationToken ct)
     {
         var ticket = OpaqueTokens.New();
         var expiresAt = time.GetUtcNow() + lifetime;
-        await table.AddEntityAsync(Entity(OpaqueTokens.Hash(ticket), intent, expiresAt), ct);
+        var entity = Entity(OpaqueTokens.Hash(ticket), intent, expiresAt);
+        if (codeVerifier is not null)
+            entity["CodeVerifier"] = codeVerifier;
+        await table.AddEntityAsync(entity, ct);
         return (ticket, expiresAt);
     }
 
@@ -54,7 +59,7 @@ internal sealed class SingleUseTickets(TableClient table, TimeProvider time)
         {
             return new Redemption(RedeemOutcome.AlreadyUsed, intent);
         }
-        return new Redemption(RedeemOutcome.Redeemed, intent);
+        return new Redemption(RedeemOutcome.Redeemed, intent, CodeVerifier: entity.GetString("CodeVerifier"));
     }
 
     /// <summary>
