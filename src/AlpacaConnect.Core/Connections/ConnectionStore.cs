@@ -145,7 +145,7 @@ public sealed class ConnectionStore
         return true;
     }
 
-    internal async Task<ConnectionEntity?> FindAsync(string userId, AlpacaEnv env, CancellationToken ct)
+    private async Task<ConnectionEntity?> FindAsync(string userId, AlpacaEnv env, CancellationToken ct)
     {
         var response = await Table.GetEntityIfExistsAsync<ConnectionEntity>(userId, env.ToWire(), cancellationToken: ct);
         return response.HasValue ? response.Value : null;
