@@ -9,6 +9,7 @@ using AlpacaConnect.Core.Connections;
 using AlpacaConnect.Core.Health;
 using AlpacaConnect.Core.Secrets;
 using AlpacaConnect.Core.Storage;
+using AlpacaConnect.Core.Telemetry;
 using AlpacaConnect.Core.Trading;
 using AlpacaConnect.Core.Webhooks;
 using Microsoft.Extensions.Hosting;
@@ -18,6 +19,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly.Telemetry;
 
@@ -29,6 +31,8 @@ public static class CoreServiceCollectionExtensions
     public static IServiceCollection AddAlpacaConnectCore(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(TimeProvider.System);
+        // The OAuth callback's query (code, state) must never reach a log, whatever the log levels say.
+        services.PostConfigure<LoggerFilterOptions>(RequestLogging.HoldHostingDiagnosticsAtWarning);
 
         services.AddOptions<AlpacaOptions>().Bind(configuration.GetSection(AlpacaOptions.Section))
             .PostConfigure(o => o.ApplySandboxDefault())

@@ -37,11 +37,19 @@ public static class ServerApp
         builder.Services.AddAlpacaConnectTelemetry(builder.Configuration, tracing => tracing.AddAspNetCoreInstrumentation());
         builder.Services.AddOptions<FunctionKeyOptions>().Bind(builder.Configuration.GetSection(FunctionKeyOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
+        // The request log, without query strings (the OAuth callback's holds the code and the state);
+        // ASP.NET Core's own, which writes the whole URL, is held at Warning by Core.
+        builder.Services.AddHttpLogging(o =>
+        {
+            o.LoggingFields = RequestLogging.Fields;
+            o.CombineLogs = true;
+        });
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
             c.ProblemDetails.Type ??= Problems.TypePrefix + "http-" + c.ProblemDetails.Status);
         overrideServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        app.UseHttpLogging();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapDemo();

@@ -17,21 +17,25 @@ public sealed class AlpacaOAuthClient(HttpClient http, IOptions<AlpacaOptions> o
     /// <summary>
     /// Exchanges a code once. Never retried: codes are single-use, so a second try could only fail.
     /// </summary>
-    public async Task<AlpacaResult<TokenGrant>> ExchangeCodeAsync(string code, Uri redirectUri, CancellationToken ct)
+    /// <param name="codeVerifier">The PKCE verifier of the flow the code was issued to, when it sent a challenge.</param>
+    public async Task<AlpacaResult<TokenGrant>> ExchangeCodeAsync(string code, Uri redirectUri, string? codeVerifier, CancellationToken ct)
     {
         var alpaca = options.Value;
         var clientSecret = await secrets.GetAsync(SecretNames.AlpacaClientSecret, ct);
+        var form = new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["client_id"] = alpaca.ClientId,
+            ["client_secret"] = clientSecret.Value,
+            ["redirect_uri"] = redirectUri.AbsoluteUri,
+        };
+        if (codeVerifier is not null)
+            form["code_verifier"] = codeVerifier;
         using var request = new HttpRequestMessage(HttpMethod.Post, alpaca.TokenUrl)
         {
             // Alpaca answers invalid_client unless the body is form-encoded.
-            Content = new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                ["grant_type"] = "authorization_code",
-                ["code"] = code,
-                ["client_id"] = alpaca.ClientId,
-                ["client_secret"] = clientSecret.Value,
-                ["redirect_uri"] = redirectUri.AbsoluteUri,
-            }),
+            Content = new FormUrlEncodedContent(form),
         };
         var result = await AlpacaHttp.SendAsync<TokenResponse>(http, request, ct);
         if (!result.IsSuccess)

@@ -31,12 +31,18 @@ public sealed record ApiEndpoint(
     /// <summary>Query and header parameters beyond the route's.</summary>
     public IReadOnlyList<ApiParameter> Parameters { get; init; } = [];
 
+    /// <summary>Headers every answer of this endpoint carries (name and what it is for).</summary>
+    public IReadOnlyList<ApiHeader> ResponseHeaders { get; init; } = [];
+
     public IEnumerable<string> RouteParameters =>
         Route.Split('/').Where(s => s.StartsWith('{')).Select(s => s.Trim('{', '}'));
 }
 
 /// <summary>A query or header parameter.</summary>
 public sealed record ApiParameter(string Name, string In, bool Required, string Description);
+
+/// <summary>A response header.</summary>
+public sealed record ApiHeader(string Name, string Description);
 
 public static class ApiCatalog
 {
@@ -55,6 +61,13 @@ public static class ApiCatalog
     private static readonly ApiResponse Page = new(400, null, "A readable HTML page that says what went wrong.", "text/html");
     private static readonly ApiResponse Redirect = new(302, null, "Redirect (Location header).");
 
+    /// <summary>The browser endpoints' URLs carry the state and the code (Http/PrivateBrowserResult).</summary>
+    private static readonly IReadOnlyList<ApiHeader> PrivateBrowserHeaders =
+    [
+        new("Cache-Control", "no-store: no cache keeps an answer whose URL holds the state or the code."),
+        new("Referrer-Policy", "no-referrer: the browser never sends this URL on as a Referer."),
+    ];
+
     public static readonly IReadOnlyList<ApiEndpoint> All =
     [
         new("Health", "GET", "health", false, "Operations", "Storage reachability.", null,
@@ -69,6 +82,7 @@ public static class ApiCatalog
             null, [Redirect, Page, new(403, null, "Signature does not match (HTML page).", "text/html"), new(404, null, "Unknown link (HTML page).", "text/html"), new(410, null, "Expired or used link (HTML page).", "text/html")],
             r => Api<ConnectApi>(r).AuthorizeAsync(r))
         {
+            ResponseHeaders = PrivateBrowserHeaders,
             Parameters =
             [
                 new("link", "query", false, "The single-use link id from POST /connect-links."),
@@ -81,8 +95,10 @@ public static class ApiCatalog
         },
         new("OAuthCallback", "GET", "oauth/callback", false, "Connect",
             "Alpaca's redirect back (code, state or error): stores the connection and redirects to the return URL with alpaca_connect=connected|error.",
-            null, [Redirect, Page], r => Api<ConnectApi>(r).CallbackAsync(r))
+            null, [Redirect, new(200, null, "The state already connected the account (Back, then Allow again): an HTML page linking back to the app; nothing is exchanged or stored.", "text/html"), Page],
+            r => Api<ConnectApi>(r).CallbackAsync(r))
         {
+            ResponseHeaders = PrivateBrowserHeaders,
             Parameters =
             [
                 new("state", "query", true, "The state this app issued."),

@@ -67,8 +67,13 @@ public static class OpenApiDocument
         foreach (var response in endpoint.Responses)
         {
             var entry = new JsonObject { ["description"] = response.Description };
+            var headers = new JsonObject();
             if (response.Status is 302)
-                entry["headers"] = new JsonObject { ["Location"] = new JsonObject { ["schema"] = new JsonObject { ["type"] = "string" } } };
+                headers["Location"] = new JsonObject { ["schema"] = new JsonObject { ["type"] = "string" } };
+            foreach (var header in endpoint.ResponseHeaders)
+                headers[header.Name] = new JsonObject { ["description"] = header.Description, ["schema"] = new JsonObject { ["type"] = "string" } };
+            if (headers.Count > 0)
+                entry["headers"] = headers;
             if (response.Body is not null)
                 entry["content"] = new JsonObject { [response.ContentType] = new JsonObject { ["schema"] = Reference(response.Body, schemas) } };
             else if (response.ContentType == "text/html")

@@ -39,7 +39,11 @@ public sealed class ConnectApi(ConnectFlow flow, ReturnUrlPolicy returnUrls)
     public async Task<IResult> CallbackAsync(HttpRequest request) =>
         ToResult(await flow.CompleteAsync(request.Query, request.HttpContext.RequestAborted));
 
-    private static IResult ToResult(BrowserOutcome outcome) => outcome.RedirectTo is { } to
-        ? Results.Redirect(to.AbsoluteUri)
-        : HtmlPage.Error(outcome.Status, outcome.Title!, outcome.Message!);
+    /// <summary>Both browser endpoints carry a secret in their URL or their redirect: never cached, never a Referer.</summary>
+    private static IResult ToResult(BrowserOutcome outcome) => outcome switch
+    {
+        { RedirectTo: { } to } => PrivateBrowserResult.Redirect(to),
+        { Link: { } link } => PrivateBrowserResult.Page(HtmlPage.WithLink(outcome.Status, outcome.Title!, outcome.Message!, link, outcome.LinkText ?? link.AbsoluteUri)),
+        _ => PrivateBrowserResult.Page(HtmlPage.Error(outcome.Status, outcome.Title!, outcome.Message!)),
+    };
 }

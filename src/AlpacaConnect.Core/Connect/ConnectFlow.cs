@@ -11,11 +11,16 @@ using Microsoft.Extensions.Options;
 namespace AlpacaConnect.Core.Connect;
 
 /// <summary>Where a browser goes next: a redirect, or a page that says what went wrong.</summary>
-public sealed record BrowserOutcome(Uri? RedirectTo, int Status = StatusCodes.Status302Found, string? Title = null, string? Message = null)
+public sealed record BrowserOutcome(
+    Uri? RedirectTo, int Status = StatusCodes.Status302Found, string? Title = null, string? Message = null, Uri? Link = null, string? LinkText = null)
 {
     public static BrowserOutcome Redirect(Uri to) => new(to);
 
     public static BrowserOutcome Page(int status, string title, string message) => new(null, status, title, message);
+
+    /// <summary>A page with a link onwards (the browser is not sent there by itself).</summary>
+    public static BrowserOutcome PageWithLink(int status, string title, string message, Uri link, string linkText) =>
+        new(null, status, title, message, link, linkText);
 }
 
 /// <summary>
@@ -26,6 +31,7 @@ public sealed partial class ConnectFlow
 {
     /// <summary>Query parameters added to the return URL; the app branches on them.</summary>
     public const string ResultParameter = "alpaca_connect";
+    public const string EnvParameter = "env";
     public const string ReasonParameter = "reason";
 
     private readonly SingleUseTickets _links;
@@ -60,7 +66,7 @@ public sealed partial class ConnectFlow
     /// <summary>A single-use authorize URL for one user (the caller is already authenticated by key).</summary>
     public async Task<(Uri Url, DateTimeOffset ExpiresAt)> CreateLinkAsync(ConnectIntent intent, CancellationToken ct)
     {
-        var (ticket, expiresAt) = await _links.IssueAsync(intent, _options.LinkLifetime, ct);
+        var (ticket, expiresAt) = await _links.IssueAsync(intent, _options.LinkLifetime, codeVerifier: null, ct);
         var url = new Uri(QueryHelpers.AddQueryString(_options.AuthorizeEndpoint.AbsoluteUri, "link", ticket));
         return (url, expiresAt);
     }
@@ -74,8 +80,9 @@ public sealed partial class ConnectFlow
         if (intent is null)
             return refusal!;
 
-        var (state, _) = await _states.IssueAsync(intent, _options.StateLifetime, ct);
-        var authorize = QueryHelpers.AddQueryString(_alpaca.AuthorizeUrl.AbsoluteUri, new Dictionary<string, string?>
+        var verifier = _options.UsePkce ? Pkce.NewVerifier() : null;
+        var (state, _) = await _states.IssueAsync(intent, _options.StateLifetime, verifier, ct);
+        var parameters = new Dictionary<string, string?>
         {
             ["response_type"] = "code",
             ["client_id"] = _alpaca.ClientId,
@@ -83,7 +90,13 @@ public sealed partial class ConnectFlow
             ["state"] = state,
             ["scope"] = _alpaca.Scopes,
             ["env"] = intent.Env.ToWire(),
-        });
+        };
+        if (verifier is not null)
+        {
+            parameters["code_challenge"] = Pkce.Challenge(verifier);
+            parameters["code_challenge_method"] = Pkce.Method;
+        }
+        var authorize = QueryHelpers.AddQueryString(_alpaca.AuthorizeUrl.AbsoluteUri, parameters);
         LogBegin(intent.UserId, intent.Env.ToWire());
         return BrowserOutcome.Redirect(new Uri(authorize));
     }
@@ -100,6 +113,12 @@ public sealed partial class ConnectFlow
         {
             case RedeemOutcome.Unknown:
                 return BrowserOutcome.Page(400, "Connection failed", "This sign-in attempt is not one we started. Start again from the app.");
+            case RedeemOutcome.AlreadyUsed when redemption.Completed:
+                // Back, then Allow again: Alpaca sent a fresh code for a state that already connected.
+                // Nothing is exchanged or stored; the user only needs the way back to the app.
+                return BrowserOutcome.PageWithLink(200, "Already connected",
+                    "This sign-in attempt was already completed and your Alpaca account is connected. There is nothing more to do here.",
+                    ConnectResultUrl.Build(redemption.Intent!.ReturnUrl, redemption.Intent.Env, reason: null), "Back to the app");
             case RedeemOutcome.AlreadyUsed:
                 return BrowserOutcome.Page(400, "Connection failed", "This sign-in attempt was already completed; it cannot be used twice. Start again from the app.");
             case RedeemOutcome.Expired:
@@ -120,7 +139,7 @@ public sealed partial class ConnectFlow
         AlpacaResult<AlpacaOAuthClient.TokenGrant> grant;
         try
         {
-            grant = await _oauth.ExchangeCodeAsync(code, _options.EffectiveCallbackUrl, ct);
+            grant = await _oauth.ExchangeCodeAsync(code, _options.EffectiveCallbackUrl, redemption.CodeVerifier, ct);
         }
         catch (SecretNotFoundException ex)
         {
@@ -141,9 +160,29 @@ public sealed partial class ConnectFlow
             return BackToApp(intent, "account_unavailable");
         }
 
-        var connection = await _connections.SaveAsync(intent.UserId, intent.Env, account.Value!, grant.Value.Scope, token, ct);
+        var result = await _connections.ConnectAsync(intent.UserId, intent.Env, account.Value!, grant.Value.Scope, token, _options.AllowSharedAccounts, ct);
+        if (result.Connection is not { } connection)
+        {
+            // The token is dropped unstored; Alpaca has no revoke endpoint (the user can revoke the app in its dashboard).
+            LogRefused(intent.UserId, intent.Env.ToWire(), account.Value!.Id, result.HeldBy!, result.RefusedReason!);
+            return BackToApp(intent, result.RefusedReason);
+        }
         LogConnected(intent.UserId, connection.Env, connection.AccountId);
+        await MarkStateCompletedAsync(state, intent.UserId, ct);
         return BackToApp(intent, reason: null);
+    }
+
+    /// <summary>Best effort: without the mark a repeated callback ends on the plain "already used" page.</summary>
+    private async Task MarkStateCompletedAsync(string state, string userId, CancellationToken ct)
+    {
+        try
+        {
+            await _states.MarkCompletedAsync(state, ct);
+        }
+        catch (Azure.RequestFailedException ex)
+        {
+            LogCompletionNotRecorded(userId, ex.Status);
+        }
     }
 
     private async Task<(ConnectIntent?, BrowserOutcome?)> RedeemIssuedLinkAsync(string? link, CancellationToken ct)
@@ -188,17 +227,8 @@ public sealed partial class ConnectFlow
             : (null, BrowserOutcome.Page(410, "This link was already used", "Each connect link works once. Go back to the app and start again."));
     }
 
-    private static BrowserOutcome BackToApp(ConnectIntent intent, string? reason)
-    {
-        var parameters = new Dictionary<string, string?>
-        {
-            [ResultParameter] = reason is null ? "connected" : "error",
-            ["env"] = intent.Env.ToWire(),
-        };
-        if (reason is not null)
-            parameters[ReasonParameter] = reason;
-        return BrowserOutcome.Redirect(new Uri(QueryHelpers.AddQueryString(intent.ReturnUrl.AbsoluteUri, parameters)));
-    }
+    private static BrowserOutcome BackToApp(ConnectIntent intent, string? reason) =>
+        BrowserOutcome.Redirect(ConnectResultUrl.Build(intent.ReturnUrl, intent.Env, reason));
 
     [LoggerMessage(LogLevel.Information, "Connect started for user {UserId} on {Env}")]
     private partial void LogBegin(string userId, string env);
@@ -211,6 +241,12 @@ public sealed partial class ConnectFlow
 
     [LoggerMessage(LogLevel.Warning, "Alpaca refused the {Step} for user {UserId}: HTTP {Status}, code {AlpacaCode}, {AlpacaMessage}")]
     private partial void LogAlpacaRefused(string step, string userId, int status, int? alpacaCode, string alpacaMessage);
+
+    [LoggerMessage(LogLevel.Warning, "User {UserId} is connected, but the state could not be marked completed (HTTP {Status}); a repeated callback will not offer the way back")]
+    private partial void LogCompletionNotRecorded(string userId, int status);
+
+    [LoggerMessage(LogLevel.Warning, "Connect refused for user {UserId}: {Env} account {AccountId} is held by user {HeldBy} ({Reason}); nothing stored")]
+    private partial void LogRefused(string userId, string env, string accountId, string heldBy, string reason);
 
     [LoggerMessage(LogLevel.Information, "User {UserId} connected {Env} account {AccountId}")]
     private partial void LogConnected(string userId, string env, string accountId);

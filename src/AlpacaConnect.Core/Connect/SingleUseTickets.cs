@@ -12,7 +12,9 @@ public enum RedeemOutcome
     AlreadyUsed,
 }
 
-public sealed record Redemption(RedeemOutcome Outcome, ConnectIntent? Intent = null);
+/// <param name="Completed">The ticket was used and what it started finished (a state: the connection was stored).</param>
+/// <param name="CodeVerifier">A state's PKCE verifier, when it was issued with one.</param>
+public sealed record Redemption(RedeemOutcome Outcome, ConnectIntent? Intent = null, bool Completed = false, string? CodeVerifier = null);
 
 /// <summary>
 /// Single-use, expiring tickets bound to a <see cref="ConnectIntent"/>: connect links and OAuth states.
@@ -21,11 +23,15 @@ public sealed record Redemption(RedeemOutcome Outcome, ConnectIntent? Intent = n
 /// </summary>
 internal sealed class SingleUseTickets(TableClient table, TimeProvider time)
 {
-    public async Task<(string Ticket, DateTimeOffset ExpiresAt)> IssueAsync(ConnectIntent intent, TimeSpan lifetime, CancellationToken ct)
+    /// <param name="codeVerifier">A state's PKCE verifier, kept in its row and handed back on redemption.</param>
+    public async Task<(string Ticket, DateTimeOffset ExpiresAt)> IssueAsync(ConnectIntent intent, TimeSpan lifetime, string? codeVerifier, CancellationToken ct)
     {
         var ticket = OpaqueTokens.New();
         var expiresAt = time.GetUtcNow() + lifetime;
-        await table.AddEntityAsync(Entity(OpaqueTokens.Hash(ticket), intent, expiresAt), ct);
+        var entity = Entity(OpaqueTokens.Hash(ticket), intent, expiresAt);
+        if (codeVerifier is not null)
+            entity["CodeVerifier"] = codeVerifier;
+        await table.AddEntityAsync(entity, ct);
         return (ticket, expiresAt);
     }
 
@@ -40,7 +46,7 @@ internal sealed class SingleUseTickets(TableClient table, TimeProvider time)
         var entity = found.Value!;
         var intent = Intent(entity);
         if (entity.GetDateTimeOffset("UsedAt") is not null)
-            return new Redemption(RedeemOutcome.AlreadyUsed, intent);
+            return new Redemption(RedeemOutcome.AlreadyUsed, intent, entity.GetDateTimeOffset("CompletedAt") is not null);
         if (entity.GetDateTimeOffset("ExpiresAt") <= time.GetUtcNow())
             return new Redemption(RedeemOutcome.Expired, intent);
 
@@ -53,8 +59,16 @@ internal sealed class SingleUseTickets(TableClient table, TimeProvider time)
         {
             return new Redemption(RedeemOutcome.AlreadyUsed, intent);
         }
-        return new Redemption(RedeemOutcome.Redeemed, intent);
+        return new Redemption(RedeemOutcome.Redeemed, intent, CodeVerifier: entity.GetString("CodeVerifier"));
     }
+
+    /// <summary>
+    /// Records that what a redeemed ticket started has finished, so a repeated use (Back, then Allow
+    /// again) can say so and show the way back instead of a dead end.
+    /// </summary>
+    public async Task MarkCompletedAsync(string ticket, CancellationToken ct) =>
+        await table.UpdateEntityAsync(new TableEntity(OpaqueTokens.Hash(ticket), "") { ["CompletedAt"] = time.GetUtcNow() },
+            ETag.All, TableUpdateMode.Merge, ct);
 
     /// <summary>Records that a value (a signed link) has been used; false if it already was.</summary>
     public async Task<bool> ClaimAsync(string value, ConnectIntent intent, DateTimeOffset expiresAt, CancellationToken ct)

@@ -23,3 +23,13 @@ public sealed record Connection(
 {
     public bool HasScope(string scope) => Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(scope, StringComparer.Ordinal);
 }
+
+/// <summary>Why a connect was refused after Alpaca granted it: the reason on the return URL and in <c>connection.refused</c>.</summary>
+public static class ConnectRefusals
+{
+    /// <summary>The Alpaca account is connected to another app user in the same env (Connect:AllowSharedAccounts is off).</summary>
+    public const string AccountAlreadyConnected = "account_already_connected";
+}
+
+/// <summary>A stored connection, or the refusal (<see cref="ConnectRefusals"/>) and who holds the account.</summary>
+public sealed record ConnectResult(Connection? Connection, string? RefusedReason, string? HeldBy);

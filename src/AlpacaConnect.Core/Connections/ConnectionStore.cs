@@ -10,15 +10,54 @@ namespace AlpacaConnect.Core.Connections;
 /// Connections in Table Storage: partition = app user id, row = env, so one user's connections are
 /// one partition read. The token is stored only encrypted.
 /// </summary>
-public sealed class ConnectionStore(Tables tables, TokenProtector protector, WebhookPublisher publisher, TimeProvider time)
+public sealed class ConnectionStore
 {
-    private TableClient Table => tables.Get(Tables.Connections);
+    private readonly Tables _tables;
+    private readonly TokenProtector _protector;
+    private readonly WebhookPublisher _publisher;
+    private readonly TimeProvider _time;
+    private readonly AccountOwners _owners;
+
+    public ConnectionStore(Tables tables, TokenProtector protector, WebhookPublisher publisher, TimeProvider time)
+    {
+        _tables = tables;
+        _protector = protector;
+        _publisher = publisher;
+        _time = time;
+        _owners = new AccountOwners(tables.Get(Tables.AccountOwners), FindAsync, time);
+    }
+
+    private TableClient Table => _tables.Get(Tables.Connections);
+
+    /// <summary>
+    /// Connects the user's env to the account, unless another user holds that account
+    /// (<see cref="AccountOwners"/>) and <paramref name="allowSharedAccounts"/> is off: then nothing is
+    /// stored, <c>connection.refused</c> is published and the result names the holder (for the log only).
+    /// </summary>
+    public async Task<ConnectResult> ConnectAsync(string userId, AlpacaEnv env, AlpacaAccount account, string scopes, AccessToken token,
+        bool allowSharedAccounts, CancellationToken ct)
+    {
+        var heldBy = await _owners.ClaimAsync(userId, env, account.Id, allowSharedAccounts, ct);
+        if (heldBy is null)
+            return new ConnectResult(await SaveAsync(userId, env, account, scopes, token, ct), null, null);
+
+        var refused = WebhookEvent.Create(WebhookEventTypes.ConnectionRefused, _time.GetUtcNow(),
+            new { user_id = userId, env = env.ToWire(), account_id = account.Id, reason = ConnectRefusals.AccountAlreadyConnected });
+        // Nothing changes but the event, so the outbox row is the whole write (none if nobody subscribes).
+        var events = await _publisher.PrepareAsync(userId, [refused], ct);
+        if (events.Count > 0)
+        {
+            await Table.SubmitTransactionAsync(events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, e.OutboxRow)), ct);
+            await _publisher.DispatchAsync(Table, events, ct);
+        }
+        return new ConnectResult(null, ConnectRefusals.AccountAlreadyConnected, heldBy);
+    }
 
     /// <summary>Stores (or replaces) the user's connection for an env with a freshly encrypted token.</summary>
-    public async Task<Connection> SaveAsync(string userId, AlpacaEnv env, AlpacaAccount account, string scopes, AccessToken token, CancellationToken ct)
+    private async Task<Connection> SaveAsync(string userId, AlpacaEnv env, AlpacaAccount account, string scopes, AccessToken token, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
-        var sealedToken = await protector.ProtectAsync(token, Owner(userId, env), ct);
+        var now = _time.GetUtcNow();
+        var sealedToken = await _protector.ProtectAsync(token, Owner(userId, env), ct);
         var entity = new ConnectionEntity
         {
             PartitionKey = userId,
@@ -34,13 +73,13 @@ public sealed class ConnectionStore(Tables tables, TokenProtector protector, Web
             TokenKeyVersion = sealedToken.KeyVersion,
         };
         var connection = entity.ToConnection();
-        var events = await publisher.PrepareAsync(userId, [Event(WebhookEventTypes.ConnectionConnected, connection, now)], ct);
+        var events = await _publisher.PrepareAsync(userId, [Event(WebhookEventTypes.ConnectionConnected, connection, now)], ct);
         await Table.SubmitTransactionAsync(
             [
                 new TableTransactionAction(TableTransactionActionType.UpsertReplace, entity),
                 .. events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, e.OutboxRow)),
             ], ct);
-        await publisher.DispatchAsync(Table, events, ct);
+        await _publisher.DispatchAsync(Table, events, ct);
         return connection;
     }
 
@@ -62,7 +101,7 @@ public sealed class ConnectionStore(Tables tables, TokenProtector protector, Web
         var entity = await FindAsync(userId, env, ct);
         if (entity is null || entity.Status != ConnectionStatus.Active || entity.TokenCiphertext is null || entity.TokenKeyVersion is null)
             return null;
-        var token = await protector.UnprotectAsync(new ProtectedToken(entity.TokenCiphertext, entity.TokenKeyVersion), Owner(userId, env), ct);
+        var token = await _protector.UnprotectAsync(new ProtectedToken(entity.TokenCiphertext, entity.TokenKeyVersion), Owner(userId, env), ct);
         return (entity.ToConnection(), token);
     }
 
@@ -81,13 +120,13 @@ public sealed class ConnectionStore(Tables tables, TokenProtector protector, Web
             return false;
         if (entity.Status == status)
             return true;
-        var now = time.GetUtcNow();
+        var now = _time.GetUtcNow();
         entity.Status = status;
         entity.UpdatedAt = now;
         entity.TokenCiphertext = null;
         entity.TokenKeyVersion = null;
         var type = status == ConnectionStatus.Revoked ? WebhookEventTypes.ConnectionRevoked : WebhookEventTypes.ConnectionDisconnected;
-        var events = await publisher.PrepareAsync(userId, [Event(type, entity.ToConnection(), now)], ct);
+        var events = await _publisher.PrepareAsync(userId, [Event(type, entity.ToConnection(), now)], ct);
         try
         {
             // Replace (not merge) so the token columns are really removed; the ETag keeps a
@@ -102,7 +141,7 @@ public sealed class ConnectionStore(Tables tables, TokenProtector protector, Web
         {
             return await EndAsync(userId, env, status, ct);
         }
-        await publisher.DispatchAsync(Table, events, ct);
+        await _publisher.DispatchAsync(Table, events, ct);
         return true;
     }
 

@@ -9,11 +9,13 @@ public sealed class Tables(TableServiceClient service, IOptions<StorageOptions> 
     public const string ConnectLinks = "connectlinks";
     public const string OAuthStates = "oauthstates";
     public const string Connections = "connections";
+    /// <summary>Who holds each Alpaca account: partition = account id, row = env (Connections/AccountOwners).</summary>
+    public const string AccountOwners = "accountowners";
     public const string Trades = "trades";
     public const string WebhookSubscriptions = "webhooksubs";
     public const string WebhookDeliveries = "webhookdeliveries";
 
-    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, Trades, WebhookSubscriptions, WebhookDeliveries];
+    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, AccountOwners, Trades, WebhookSubscriptions, WebhookDeliveries];
 
     private readonly string _prefix = options.Value.Prefix;
 

@@ -11,6 +11,8 @@ public static class WebhookEventTypes
     public const string ConnectionConnected = "connection.connected";
     public const string ConnectionDisconnected = "connection.disconnected";
     public const string ConnectionRevoked = "connection.revoked";
+    /// <summary>Alpaca granted a connect that was then refused (e.g. the account is another user's); nothing was stored.</summary>
+    public const string ConnectionRefused = "connection.refused";
     public const string TradeAccepted = "trade.accepted";
     public const string TradeSubmitted = "trade.submitted";
     public const string TradeRejected = "trade.rejected";
@@ -24,7 +26,7 @@ public static class WebhookEventTypes
 
     public static readonly IReadOnlyList<string> All =
     [
-        ConnectionConnected, ConnectionDisconnected, ConnectionRevoked,
+        ConnectionConnected, ConnectionDisconnected, ConnectionRevoked, ConnectionRefused,
         TradeAccepted, TradeSubmitted, TradeRejected, TradeFailed,
         OrderPartiallyFilled, OrderFilled, OrderCanceled, OrderExpired,
     ];

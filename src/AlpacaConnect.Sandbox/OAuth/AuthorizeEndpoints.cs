@@ -58,7 +58,8 @@ internal static class AuthorizeEndpoints
                 return ConsentPage.Error(400, "username must be at most 64 characters.");
             }
 
-            var code = store.IssueCode(request.Client.ClientId, request.RedirectUri, request.Scope, request.Env, username);
+            var code = store.IssueCode(request.Client.ClientId, request.RedirectUri, request.Scope, request.Env, username,
+                request.CodeChallenge, request.CodeChallengeMethod);
             return Redirect(request, ("code", code.Code));
         });
     }
@@ -105,7 +106,7 @@ internal static class AuthorizeEndpoints
         // From here on errors go back to the app, as OAuth 2 (RFC 6749 section 4.1.2.1) requires.
         var stateValues = read("state");
         var partial = new AuthorizeRequest(client, redirectUri!, stateValues.Count > 0 ? stateValues[0] : null, "", null);
-        foreach (var name in new[] { "response_type", "client_id", "redirect_uri", "state", "scope", "env" })
+        foreach (var name in new[] { "response_type", "client_id", "redirect_uri", "state", "scope", "env", "code_challenge", "code_challenge_method" })
         {
             if (read(name).Count > 1)
             {
@@ -147,11 +148,45 @@ internal static class AuthorizeEndpoints
                 return new(null, Redirect(partial, ("error", "invalid_request"), ("error_description", "env must be paper or live.")));
         }
 
-        return new(partial with { Scope = string.Join(' ', scopes.Distinct(StringComparer.Ordinal)), Env = env }, null);
+        // PKCE (RFC 7636 section 4.3): the method defaults to plain; S256 and plain are the methods there are.
+        var challenge = Single("code_challenge");
+        var method = Single("code_challenge_method");
+        if (challenge is null && method is not null)
+        {
+            return new(null, Redirect(partial, ("error", "invalid_request"), ("error_description", "code_challenge_method without code_challenge.")));
+        }
+
+        if (challenge is not null)
+        {
+            method ??= Pkce.Plain;
+            if (method is not (Pkce.S256 or Pkce.Plain))
+            {
+                return new(null, Redirect(partial, ("error", "invalid_request"), ("error_description", "code_challenge_method must be S256 or plain.")));
+            }
+
+            if (!Pkce.IsWellFormed(challenge))
+            {
+                return new(null, Redirect(partial, ("error", "invalid_request"), ("error_description", "code_challenge must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~.")));
+            }
+        }
+
+        return new(partial with
+        {
+            Scope = string.Join(' ', scopes.Distinct(StringComparer.Ordinal)),
+            Env = env,
+            CodeChallenge = challenge,
+            CodeChallengeMethod = challenge is null ? null : method,
+        }, null);
     }
 
     private sealed record AuthorizeCheck(AuthorizeRequest? Request, IResult? Failure);
 }
 
 /// <summary>A validated authorize request.</summary>
-internal sealed record AuthorizeRequest(RegisteredClient Client, string RedirectUri, string? State, string Scope, TradingEnv? Env);
+internal sealed record AuthorizeRequest(RegisteredClient Client, string RedirectUri, string? State, string Scope, TradingEnv? Env)
+{
+    /// <summary>PKCE: the challenge and its method (S256 or plain), or null.</summary>
+    public string? CodeChallenge { get; init; }
+
+    public string? CodeChallengeMethod { get; init; }
+}

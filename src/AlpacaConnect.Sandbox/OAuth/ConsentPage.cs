@@ -50,6 +50,12 @@ internal static class ConsentPage
             Hidden(html, "env", env == TradingEnv.Paper ? "paper" : "live");
         }
 
+        if (request.CodeChallenge is not null)
+        {
+            Hidden(html, "code_challenge", request.CodeChallenge);
+            Hidden(html, "code_challenge_method", request.CodeChallengeMethod!);
+        }
+
         html.Append("<p><label for=\"username\">Sign in as (simulated Alpaca user): </label>")
             .Append("<input type=\"text\" id=\"username\" name=\"username\" value=\"").Append(E(AuthorizeEndpoints.DefaultUsername)).Append("\" maxlength=\"64\"></p>")
             .Append("<p><button type=\"submit\" id=\"allow\" name=\"decision\" value=\"allow\">Allow</button>")

@@ -17,8 +17,10 @@ internal sealed record RegisteredClient(string ClientId, string ClientSecret, IR
 }
 
 /// <summary>What the user agreed to on the consent page; redeemed once for a token.</summary>
+/// <param name="CodeChallenge">PKCE: null when the authorize request had none.</param>
 internal sealed record AuthorizationCode(
-    string Code, string ClientId, string RedirectUri, string Scope, TradingEnv? Env, string Username, DateTimeOffset ExpiresAt);
+    string Code, string ClientId, string RedirectUri, string Scope, TradingEnv? Env, string Username, DateTimeOffset ExpiresAt,
+    string? CodeChallenge = null, string? CodeChallengeMethod = null);
 
 /// <summary>An access token. Alpaca tokens never expire; they end only when the user revokes the app.</summary>
 internal sealed class AccessGrant(string token, string clientId, string username, TradingEnv? env, string scope)
@@ -65,10 +67,12 @@ internal sealed class OAuthStore
     public RegisteredClient? FindClient(string? clientId) =>
         clientId is not null && _clients.TryGetValue(clientId, out var client) ? client : null;
 
-    public AuthorizationCode IssueCode(string clientId, string redirectUri, string scope, TradingEnv? env, string username)
+    public AuthorizationCode IssueCode(string clientId, string redirectUri, string scope, TradingEnv? env, string username,
+        string? codeChallenge = null, string? codeChallengeMethod = null)
     {
         PruneExpiredCodes();
-        var code = new AuthorizationCode(NewSecret(24), clientId, redirectUri, scope, env, username, _time.GetUtcNow() + CodeLifetime);
+        var code = new AuthorizationCode(NewSecret(24), clientId, redirectUri, scope, env, username, _time.GetUtcNow() + CodeLifetime,
+            codeChallenge, codeChallengeMethod);
         _codes[code.Code] = code;
         return code;
     }

@@ -2,7 +2,10 @@ using AlpacaConnect.Sandbox.Http;
 
 namespace AlpacaConnect.Sandbox.OAuth;
 
-/// <summary>api.alpaca.markets/oauth/token: authorization-code exchange only, answered in Alpaca's error shape.</summary>
+/// <summary>
+/// api.alpaca.markets/oauth/token: authorization-code exchange only (with PKCE when the authorize
+/// request had a code_challenge), answered in Alpaca's error shape.
+/// </summary>
 internal static class TokenEndpoint
 {
     public static void MapToken(this IEndpointRouteBuilder app) => app.MapPost("/oauth/token", Exchange);
@@ -54,6 +57,12 @@ internal static class TokenEndpoint
 
         var code = store.ConsumeCode(codeValue);
         if (code is null || code.ExpiresAt <= time.GetUtcNow() || code.ClientId != client.ClientId || code.RedirectUri != redirectUri)
+        {
+            return Error("invalid_grant");
+        }
+
+        // PKCE: RFC 7636 section 4.6 answers a verifier that does not match with invalid_grant; the code is burnt already.
+        if (!Pkce.Verifies(code, Field("code_verifier")))
         {
             return Error("invalid_grant");
         }

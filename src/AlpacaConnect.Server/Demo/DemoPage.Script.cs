@@ -33,6 +33,7 @@ public static partial class DemoPage
     authorization_failed: 'Alpaca did not authorize the app. Click "Connect with Alpaca" to try again.',
     exchange_failed: 'Alpaca approved the connection, but the Server could not exchange the code for a token. Check the Server\'s log (client secret, Sandbox URL).',
     account_unavailable: 'Alpaca approved the connection, but the account could not be read. Try again in a moment.',
+    account_already_connected: 'This Alpaca account is already connected to another user of the app, so it was not linked again. Sign in at Alpaca as another user, or disconnect the other user first.',
   };
 
   // ---- small helpers -------------------------------------------------------------------------

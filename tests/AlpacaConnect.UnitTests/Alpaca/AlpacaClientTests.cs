@@ -38,7 +38,7 @@ public sealed class AlpacaClientTests
         }).Build(), Microsoft.Extensions.Options.Options.Create(new SecretsOptions()), TimeProvider.System);
         var client = new AlpacaOAuthClient(new HttpClient(_handler.Object), Options, secrets);
 
-        var grant = await client.ExchangeCodeAsync("code-1", new Uri("https://me.example.com/api/oauth/callback"), default);
+        var grant = await client.ExchangeCodeAsync("code-1", new Uri("https://me.example.com/api/oauth/callback"), codeVerifier: null, default);
 
         Assert.True(grant.IsSuccess);
         Assert.Equal("tok-123", grant.Value!.AccessToken.Value);
