@@ -175,7 +175,8 @@ public static partial class TradeValidator
     {
         if (text is null)
             return null;
-        var value = decimal.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+        // Judged by value: trailing zeros ("100.000") are no extra precision, though the text keeps them.
+        var value = Normalized(decimal.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture));
         if (value <= 0)
             errors.Add(field, "Must be greater than zero.");
         else if (value > max)
@@ -193,6 +194,9 @@ public static partial class TradeValidator
             errors.Add(field, "Prices of $1 or more take at most 2 decimal places.");
         return value;
     }
+
+    /// <summary>The same value without trailing zeros (1.50 -> 1.5), so its Scale counts significant decimals.</summary>
+    private static decimal Normalized(decimal value) => value / 1.0000000000000000000000000000m;
 
     private static string Shorten(string value) => value.Length <= 24 ? value : value[..24] + "...";
 
