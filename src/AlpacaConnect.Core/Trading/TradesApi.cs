@@ -30,9 +30,9 @@ public sealed partial class TradesApi(
             return Problems.Create(StatusCodes.Status400BadRequest, "idempotency-key", "An Idempotency-Key header is required.",
                 "Send a unique Idempotency-Key header (1-255 printable ASCII characters) per trade; a retry with the same key never places a second order.");
 
-        var (body, error) = await JsonBody.ReadAsync<TradeRequest>(request, ct);
+        var (body, problem) = await JsonBody.ReadAsync<TradeRequest>(request, ct);
         if (body is null)
-            return Problems.MalformedBody(error!);
+            return problem!;
 
         var errors = TradeValidator.Validate(body);
         if (errors.Count == 0)
