@@ -220,6 +220,12 @@ public sealed partial class TradeExecutor(
         trade.Record(trade.Status, time.GetUtcNow(), canceled.IsSuccess
             ? "cancel requested before submission; cancel sent to Alpaca"
             : $"cancel requested before submission; Alpaca refused the cancel ({Describe(canceled.Error!)})");
+        if (!canceled.IsSuccess)
+            return;
+        // Alpaca's 204 has no body: record what the order is now (canceled, or pending_cancel); the sync follows the rest.
+        var after = await alpaca.GetOrderAsync(trade.AlpacaEnv, connection.Value.Token, order.Id, ct);
+        if (after.IsSuccess)
+            trade.Apply(after.Value!, time.GetUtcNow());
     }
 
     /// <summary>Ends the trade without an order (failed or rejected).</summary>

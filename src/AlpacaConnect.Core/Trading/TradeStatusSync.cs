@@ -61,10 +61,16 @@ public sealed partial class TradeStatusSync(
 
         if (connection is null)
         {
-            // Revoked or disconnected: nothing can be followed any more; say so on each trade.
-            foreach (var trade in trades)
+            // Revoked or disconnected: nothing can be followed any more; say so on each trade. An order
+            // Alpaca holds keeps the status Alpaca last gave it (failing it would contradict Alpaca: the
+            // order may still fill) and is followed again if the user reconnects; a trade that never
+            // reached Alpaca cannot any more.
+            foreach (var trade in submitted)
+                updated += await SaveAsync(trade, t => t.Record(t.Status, time.GetUtcNow(),
+                    $"The connection ended (revoked or disconnected); the order's last known status at Alpaca is {t.AlpacaStatus}. It is followed again if the user reconnects."), ct);
+            foreach (var trade in unsent)
                 updated += await SaveAsync(trade, t => t.Record(TradeStatus.Failed, time.GetUtcNow(),
-                    "The connection ended (revoked or disconnected) before the order reached a final status."), ct);
+                    "The connection ended (revoked or disconnected) before an order was recorded at Alpaca; it can no longer be sent or looked up."), ct);
             return new(trades.Count, updated, 0, 0, 0);
         }
         var token = connection.Value.Token;
