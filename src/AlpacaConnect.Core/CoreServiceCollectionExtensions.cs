@@ -59,6 +59,9 @@ public static class CoreServiceCollectionExtensions
                 StorageAccount.Tables(configuration, options, credential, sp.GetRequiredService<StorageTransport>()));
             clients.AddClient<QueueServiceClient, QueueClientOptions>((options, credential, sp) =>
                 StorageAccount.Queues(configuration, options, credential, sp.GetRequiredService<StorageTransport>()));
+            clients.AddClient<QueueServiceClient, QueueClientOptions>((options, credential, sp) =>
+                StorageAccount.Queues(configuration, options, credential, sp.GetRequiredService<StorageTransport>(), QueueMessageEncoding.None))
+                .WithName(Queues.UndecodedClient);
             if (vaultUri is not null)
                 clients.AddSecretClient(vaultUri);
         });
@@ -69,6 +72,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<StorageTransport>();
         services.AddSingleton<Tables>();
         services.AddSingleton<Queues>();
+        services.AddSingleton<DeadLetters>();
         services.AddSingleton<StorageHealth>();
         services.AddSingleton<TokenProtector>();
         services.AddSingleton<ConnectionStore>();

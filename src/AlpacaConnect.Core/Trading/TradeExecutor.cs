@@ -1,12 +1,13 @@
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Connections;
+using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AlpacaConnect.Core.Trading;
 
-/// <summary>A message that cannot be a trade execution: it goes to the poison queue, where it stays visible.</summary>
+/// <summary>A message that cannot be a trade execution: after the queue's retries it goes to the poison queue, whose handler keeps it as a dead letter.</summary>
 public sealed class UnreadableTradeMessageException() : Exception("The queue message is not a trade execution (v1).");
 
 /// <summary>
@@ -19,6 +20,7 @@ public sealed class UnreadableTradeMessageException() : Exception("The queue mes
 public sealed partial class TradeExecutor(
     TradeStore store,
     TradeQueue queue,
+    DeadLetters deadLetters,
     ConnectionTokens tokens,
     AlpacaTradingClient alpaca,
     IOptions<TradingOptions> options,
@@ -111,14 +113,19 @@ public sealed partial class TradeExecutor(
 
     /// <summary>
     /// A message the queue gave up on (poison). Settle its trade from Alpaca's side so it never sits
-    /// silently pending: the order exists -> record it; it does not -> failed, with the reason.
+    /// silently pending: the order exists -> record it; it does not -> failed, with the reason. One
+    /// that is not a trade execution at all is kept in the dead-letter table (the host then deletes
+    /// it from the poison queue, as after any handled message).
     /// </summary>
-    public async Task SettlePoisonAsync(string messageText, CancellationToken ct)
+    /// <param name="messageId">The poison message's id, which names its dead-letter row.</param>
+    public async Task SettlePoisonAsync(string messageText, string messageId, CancellationToken ct)
     {
         var message = TradeExecution.Deserialize(messageText);
         if (message is null)
         {
-            LogUnreadablePoison();
+            var kept = await deadLetters.KeepAsync(Queues.TradeExecutions + Queues.PoisonSuffix, messageId, messageText,
+                "Not a trade execution (v1): it cannot be settled or retried.", ct);
+            LogUnreadablePoison(messageId, messageText.Length, DeadLetters.Preview(messageText), kept.Table, kept.Queue, kept.MessageId);
             return;
         }
         if (message.Order is null)
@@ -291,6 +298,6 @@ public sealed partial class TradeExecutor(
     [LoggerMessage(LogLevel.Error, "Trade {TradeId} gave up after {Attempt} attempts ({Error}); the status sync settles it after the submit deadline")]
     private partial void LogRetriesExhausted(string tradeId, int attempt, string error);
 
-    [LoggerMessage(LogLevel.Error, "A poison trade message could not be read; it stays in the poison queue")]
-    private partial void LogUnreadablePoison();
+    [LoggerMessage(LogLevel.Error, "Poison message {MessageId} is not a trade execution ({Length} chars: {Preview}); kept in table {Table} (partition {Partition}, row {Row}) and removed from the poison queue")]
+    private partial void LogUnreadablePoison(string messageId, int length, string preview, string table, string partition, string row);
 }
