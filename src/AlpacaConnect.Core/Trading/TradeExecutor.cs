@@ -60,13 +60,20 @@ public sealed partial class TradeExecutor(
         var pastDeadline = time.GetUtcNow() - message.AcceptedAt > _options.SubmitDeadline;
 
         // A retry, a redelivery or a late message: the order may already be at Alpaca, and the
-        // trade may have changed since it was queued (a cancel): read both before anything is sent.
+        // trade may have changed since it was queued (a cancel, or a sync re-queue that superseded
+        // this message): read both before anything is sent.
         var mayHaveBeenSent = message.Attempt > 0 || dequeueCount > 1 || (message.Inline && !inline);
-        if (mayHaveBeenSent || pastDeadline)
+        var maySupersede = time.GetUtcNow() - message.AcceptedAt >= _options.StaleAcceptedAfter;
+        if (mayHaveBeenSent || pastDeadline || maySupersede)
         {
             trade ??= await store.GetAsync(userId, message.RowKey, ct);
             if (trade is null || !trade.IsOpen)
                 return;
+            if (trade.Generation != message.Generation)
+            {
+                LogSuperseded(message.TradeId, message.Generation, trade.Generation);
+                return;
+            }
             if (trade.CancelRequested && trade.AlpacaOrderId is null)
             {
                 await FinishAsync(message, TradeStatus.Canceled, "Canceled before it was sent to Alpaca.", ct);
@@ -128,12 +135,15 @@ public sealed partial class TradeExecutor(
             LogUnreadablePoison(messageId, messageText.Length, DeadLetters.Preview(messageText), kept.Table, kept.Queue, kept.MessageId);
             return;
         }
-        if (message.Order is null)
+        if (await ResolveAsync(message, ct) is not { } resolved)
+            return;
+        if (resolved.Row.Generation != message.Generation)
         {
-            if (await ResolveAsync(message, ct) is not { } resolved)
-                return;
-            message = resolved.Message;
+            // A later chain (the sync's re-queue) owns the trade; this one's failures are not the trade's end.
+            LogSuperseded(message.TradeId, message.Generation, resolved.Row.Generation);
+            return;
         }
+        message = message.Order is null ? resolved.Message : message;
         var (env, rowKey) = (message.AlpacaEnv, message.RowKey);
         var connection = await tokens.GetAsync(message.UserId, env, ct);
         if (connection is not null)
@@ -165,24 +175,57 @@ public sealed partial class TradeExecutor(
                 // Wait for the window to reset; not a failure, so the attempt count stays.
                 var reset = error.RateLimitReset is { } at ? at - time.GetUtcNow() : TimeSpan.FromSeconds(5);
                 var wait = Clamp(reset, TimeSpan.FromMilliseconds(100), _options.MaxRateLimitWait) + Jitter(TimeSpan.FromMilliseconds(500));
+                if (await MarkNextAttemptAsync(message, time.GetUtcNow() + wait, ct) is not { } waiting)
+                    return;
                 LogRateLimited(message.TradeId, wait.TotalSeconds);
-                await queue.EnqueueAsync(message with { Inline = false }, wait, ct);
+                await queue.EnqueueAsync(waiting with { Inline = false }, wait, ct);
                 return;
 
             default: // 5xx, timeout, unreachable: the order may or may not exist; the next try looks first.
                 var attempt = message.Attempt + 1;
                 if (attempt >= _options.MaxAttempts)
                 {
+                    // Left accepted (visibly pending), with no message: the status sync settles it by
+                    // lookup after the deadline, and does not start another chain before that.
+                    await MarkNextAttemptAsync(message, message.AcceptedAt + _options.SubmitDeadline, ct);
                     LogRetriesExhausted(message.TradeId, attempt, Describe(error));
-                    // Left accepted (visibly pending): the status sync settles it by lookup after the deadline.
                     return;
                 }
                 var backoff = Clamp(_options.RetryBaseDelay * Math.Pow(2, message.Attempt), TimeSpan.Zero, _options.MaxRetryDelay);
                 var delay = backoff + Jitter(backoff / 2);
+                if (await MarkNextAttemptAsync(message, time.GetUtcNow() + delay, ct) is not { } retrying)
+                    return;
                 LogTransient(message.TradeId, attempt, Describe(error), delay.TotalSeconds);
-                await queue.EnqueueAsync(message with { Attempt = attempt, Inline = false }, delay, ct);
+                await queue.EnqueueAsync(retrying with { Attempt = attempt, Inline = false }, delay, ct);
                 return;
         }
+    }
+
+    /// <summary>
+    /// Notes on the row when this trade's next message is due, before it is sent, so the status sync
+    /// knows one is on its way (one chain per trade). Returns the message to send: with the row's new
+    /// ETag when nothing else had changed it, else with its own (stale, so the next delivery reads the
+    /// row before writing). Null when the trade no longer needs it: closed, recorded at Alpaca, or
+    /// superseded by a later generation.
+    /// </summary>
+    private async Task<TradeExecution?> MarkNextAttemptAsync(TradeExecution message, DateTimeOffset due, CancellationToken ct)
+    {
+        if (await store.TryMarkNextAttemptAsync(message.UserId, message.RowKey, due, new Azure.ETag(message.ETag!), ct) is { } etag)
+            return message with { ETag = etag.ToString() };
+        for (var tries = 0; tries < 3; tries++)
+        {
+            var current = await store.GetAsync(message.UserId, message.RowKey, ct);
+            if (current is null || !current.IsOpen || current.AlpacaOrderId is not null)
+                return null;
+            if (current.Generation != message.Generation)
+            {
+                LogSuperseded(message.TradeId, message.Generation, current.Generation);
+                return null;
+            }
+            if (await store.TryMarkNextAttemptAsync(message.UserId, message.RowKey, due, current.ETag, ct) is not null)
+                return message;
+        }
+        throw new InvalidOperationException($"Trade {message.TradeId} kept changing while its retry was scheduled; retrying the message.");
     }
 
     /// <summary>Alpaca has the order: record it. Under the accept-time ETag this needs no read.</summary>
@@ -263,12 +306,16 @@ public sealed partial class TradeExecutor(
         var row = await store.GetAsync(reference.UserId, reference.RowKey, ct);
         if (row is null || !row.IsOpen)
             return null;
-        return (TradeExecution.For(row) with { Attempt = reference.Attempt, Inline = reference.Inline }, row);
+        return (TradeExecution.For(row) with { Attempt = reference.Attempt, Inline = reference.Inline, Generation = reference.Generation }, row);
     }
 
-    /// <summary>The row as accepted, from a full message (a reference was resolved before).</summary>
-    private static TradeEntity Rebuild(TradeExecution message) =>
-        TradeEntity.Accepted(message.UserId, message.RowKey, message.Env, message.Order!, message.AcceptedAt, message.BodyHash);
+    /// <summary>The row as accepted, from a full message (a reference was resolved before), in the message's generation.</summary>
+    private static TradeEntity Rebuild(TradeExecution message)
+    {
+        var trade = TradeEntity.Accepted(message.UserId, message.RowKey, message.Env, message.Order!, message.AcceptedAt, message.BodyHash);
+        trade.Generation = message.Generation;
+        return trade;
+    }
 
     private static bool IsDuplicateClientOrderId(AlpacaError error) =>
         error.Kind == AlpacaErrorKind.Invalid && error.Message.Contains("client_order_id must be unique", StringComparison.OrdinalIgnoreCase);
@@ -300,4 +347,7 @@ public sealed partial class TradeExecutor(
 
     [LoggerMessage(LogLevel.Error, "Poison message {MessageId} is not a trade execution ({Length} chars: {Preview}); kept in table {Table} (partition {Partition}, row {Row}) and removed from the poison queue")]
     private partial void LogUnreadablePoison(string messageId, int length, string preview, string table, string partition, string row);
+
+    [LoggerMessage(LogLevel.Information, "Trade {TradeId}: a message of generation {Generation} stops; generation {CurrentGeneration} (a later re-queue) owns the trade")]
+    private partial void LogSuperseded(string tradeId, int generation, int currentGeneration);
 }

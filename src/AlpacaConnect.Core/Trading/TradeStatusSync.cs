@@ -88,13 +88,22 @@ public sealed partial class TradeStatusSync(
 
         foreach (var trade in unsent)
         {
-            var age = time.GetUtcNow() - trade.CreatedAt;
-            if (age < _options.StaleAcceptedAfter)
+            var now = time.GetUtcNow();
+            // Its message is on its way (an inline hold, a backoff, a rate-limit reset, a delivery):
+            // leave it alone, or every run would start another chain of retries for the same trade.
+            if (now - (trade.NextAttemptAt ?? trade.CreatedAt) < _options.StaleAcceptedAfter)
                 continue;
+            var age = now - trade.CreatedAt;
             if (age <= _options.SubmitDeadline)
             {
-                // The message was lost (crash between record and enqueue) or gave up: queue it again.
+                // No message is due any more: it was lost (crash between record and enqueue). Start
+                // the next generation, noted on the row first and only if the row is as read, so a
+                // concurrent writer (the executor, another run) wins and this run stands back.
                 // Attempt 1 makes the executor look the order up before sending anything.
+                trade.Generation++;
+                trade.NextAttemptAt = now;
+                if (!await store.TryUpdateAsync(trade, trade.ETag, ct))
+                    continue;
                 await queue.EnqueueAsync(TradeExecution.Retry(trade), delay: null, ct);
                 requeued++;
                 continue;
