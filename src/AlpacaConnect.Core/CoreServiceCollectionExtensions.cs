@@ -64,6 +64,9 @@ public static class CoreServiceCollectionExtensions
                 StorageAccount.Tables(configuration, options, credential, sp.GetRequiredService<StorageTransport>()));
             clients.AddClient<QueueServiceClient, QueueClientOptions>((options, credential, sp) =>
                 StorageAccount.Queues(configuration, options, credential, sp.GetRequiredService<StorageTransport>()));
+            clients.AddClient<QueueServiceClient, QueueClientOptions>((options, credential, sp) =>
+                StorageAccount.Queues(configuration, options, credential, sp.GetRequiredService<StorageTransport>(), QueueMessageEncoding.None))
+                .WithName(Queues.UndecodedClient);
             if (vaultUri is not null)
                 clients.AddSecretClient(vaultUri);
         });
@@ -74,6 +77,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<StorageTransport>();
         services.AddSingleton<Tables>();
         services.AddSingleton<Queues>();
+        services.AddSingleton<DeadLetters>();
         services.AddSingleton<StorageHealth>();
         services.AddSingleton<TokenProtector>();
         services.AddSingleton<ConnectionStore>();
@@ -98,6 +102,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<WebhookDispatcher>();
         services.AddSingleton<WebhooksApi>();
         services.AddSingleton<OutboxSweep>();
+        services.AddSingleton<UndecodableMessages>();
         services.AddSingleton(sp => new TargetGuard(sp.GetRequiredService<IOptions<WebhookOptions>>(),
             sp.GetService<IHostEnvironment>()?.IsDevelopment() ?? false));
 

@@ -43,9 +43,10 @@ public sealed class TradeFunctions(TradesApi trades, BrokerageReadsApi reads, Tr
         return executor.ExecuteAsync(message, dequeueCount, cancellationToken);
     }
 
+    /// <summary>Completing deletes the message: the executor has settled its trade or kept it as a dead letter first.</summary>
     [Function("SettlePoisonedTrade")]
-    public Task SettlePoison([QueueTrigger(Queues.TradeExecutions + Queues.PoisonSuffix)] string message, CancellationToken cancellationToken) =>
-        executor.SettlePoisonAsync(message, cancellationToken);
+    public Task SettlePoison([QueueTrigger(Queues.TradeExecutions + Queues.PoisonSuffix)] string message, string id, CancellationToken cancellationToken) =>
+        executor.SettlePoisonAsync(message, id, cancellationToken);
 
     [Function("SyncTradeStatus")]
     public Task Sync([TimerTrigger("%Trading:StatusSyncSchedule%")] TimerInfo timer, CancellationToken cancellationToken) =>

@@ -50,15 +50,25 @@ public sealed partial class FunctionsHostTests
     }
 
     [SkippableFact]
-    public async Task A_message_that_is_not_base64_is_poisoned_by_the_host_and_logged_by_the_app()
+    public async Task A_message_that_is_not_base64_ends_where_the_host_leaves_it_and_the_app_keeps_it_as_a_dead_letter_and_logs_it()
     {
-        await using var s = await TestSystem.StartAsync(host: HostKind.Functions);
-        var raw = new QueueClient(s.Functions!.Storage.ConnectionString, Queues.TradeExecutions); // no base64: what a hand-written tool might send
-        var sent = await raw.SendMessageAsync("plain text, not base64 {");
+        await using var s = await TestSystem.StartAsync(host: HostKind.Functions, settings: new Dictionary<string, string?> { ["Trading:MaxDequeueCount"] = "2" });
+        // No base64: what a hand-written tool might send. The host cannot decode it on the queue or on its poison queue.
+        var raw = new QueueClient(s.Functions!.Storage.ConnectionString, Queues.TradeExecutions);
+        var text = "plain text, not base64 {";
+        await raw.SendMessageAsync(text);
 
-        await WaitUntilAsync(() => s.Logs.Lines.Any(l => l.Contains(sent.Value.MessageId, StringComparison.Ordinal) && l.Contains("poison", StringComparison.OrdinalIgnoreCase)), 60);
-        var poison = s.Services.GetRequiredService<Queues>().Poison(Queues.TradeExecutions);
-        Assert.Contains(s.Logs.Lines, l => l.Contains(sent.Value.MessageId, StringComparison.Ordinal));
+        Azure.Data.Tables.TableEntity? kept = null;
+        await WaitUntilAsync(() =>
+        {
+            s.Functions.RunFunctionAsync("KeepUndecodableMessages").GetAwaiter().GetResult();
+            kept = s.Table(Tables.DeadLetters).Query<Azure.Data.Tables.TableEntity>(e => e.PartitionKey == Queues.TradeExecutions + "-poison-poison").FirstOrDefault();
+            return kept is not null;
+        }, 90);
+        Assert.Equal(text, kept!.GetString("Text"));
+        Assert.Contains(s.Logs.Lines, l => l.Contains($"Message {kept.RowKey} on {Queues.TradeExecutions} was not base64", StringComparison.Ordinal) && l.Contains("kept in table", StringComparison.Ordinal));
+        var left = new QueueClient(s.Functions.Storage.ConnectionString, Queues.TradeExecutions + "-poison-poison");
+        Assert.Equal(0, (await left.GetPropertiesAsync()).Value.ApproximateMessagesCount);
     }
 
     [SkippableFact]

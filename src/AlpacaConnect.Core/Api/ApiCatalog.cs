@@ -55,6 +55,7 @@ public static class ApiCatalog
     private static readonly ApiResponse Problem401 = new(401, typeof(ProblemBody), "Missing or wrong function key.", "application/problem+json");
     private static readonly ApiResponse Problem404 = new(404, typeof(ProblemBody), "Not found.", "application/problem+json");
     private static readonly ApiResponse Problem409 = new(409, typeof(ProblemBody), "Conflict with the current state.", "application/problem+json");
+    private static readonly ApiResponse Problem415 = new(415, typeof(ProblemBody), "The body is not sent as application/json (problem+json).", "application/problem+json");
     private static readonly ApiResponse Problem422 = new(422, typeof(ProblemBody), "Validation failed; errors lists each field.", "application/problem+json");
     private static readonly ApiResponse Problem429 = new(429, typeof(ProblemBody), "Alpaca's rate limit for the account; see Retry-After.", "application/problem+json");
     private static readonly ApiResponse Problem502 = new(502, typeof(ProblemBody), "Alpaca did not answer.", "application/problem+json");
@@ -75,7 +76,7 @@ public static class ApiCatalog
             r => Api<HealthApi>(r).CheckAsync(r)),
 
         new("CreateConnectLink", "POST", "connect-links", true, "Connect", "A single-use, short-lived authorize URL for one of your users.",
-            typeof(ConnectApi.CreateLinkRequest), [new(201, typeof(ConnectApi.CreateLinkResponse), "Created."), Problem400, Problem401, Problem422],
+            typeof(ConnectApi.CreateLinkRequest), [new(201, typeof(ConnectApi.CreateLinkResponse), "Created."), Problem400, Problem401, Problem415, Problem422],
             r => Api<ConnectApi>(r).CreateLinkAsync(r)),
         new("Authorize", "GET", "oauth/authorize", false, "Connect",
             "Browser entry: redeems a link (?link=) or a signed link (user_id, env, return_url, expires, signature) and redirects to Alpaca's consent page.",
@@ -126,7 +127,7 @@ public static class ApiCatalog
 
         new("AcceptTrade", "POST", "trades", true, "Trades",
             "Validates, records and queues a trade; requires an Idempotency-Key header. Same key and body answer the same trade.",
-            typeof(TradeRequest), [new(202, typeof(TradesApi.TradeAccepted), "Accepted (Location: the status URL)."), Problem400, Problem401, Problem409, Problem422],
+            typeof(TradeRequest), [new(202, typeof(TradesApi.TradeAccepted), "Accepted (Location: the status URL)."), Problem400, Problem401, Problem409, Problem415, Problem422],
             r => Api<TradesApi>(r).AcceptAsync(r))
         {
             Parameters = [new("Idempotency-Key", "header", true, "1-255 printable characters, unique per trade; a retry with the same key never places a second order.")],
@@ -137,7 +138,7 @@ public static class ApiCatalog
             [new(202, typeof(Trade), "Cancel requested."), Problem401, Problem404, Problem409, Problem429, Problem502], r => Api<TradesApi>(r).CancelAsync(r, Route(r, "id"))),
 
         new("CreateWebhookSubscription", "POST", "webhooks/subscriptions", true, "Webhooks", "Subscribes a URL to events; the signing secret is shown once.",
-            typeof(WebhooksApi.CreateSubscriptionRequest), [new(201, typeof(WebhooksApi.SubscriptionWithSecret), "Created."), Problem400, Problem401, Problem422],
+            typeof(WebhooksApi.CreateSubscriptionRequest), [new(201, typeof(WebhooksApi.SubscriptionWithSecret), "Created."), Problem400, Problem401, Problem415, Problem422],
             r => Api<WebhooksApi>(r).CreateAsync(r)),
         new("ListWebhookSubscriptions", "GET", "webhooks/subscriptions", true, "Webhooks", "All subscriptions (no secrets).", null,
             [Ok(typeof(WebhooksApi.SubscriptionList)), Problem401], r => Api<WebhooksApi>(r).ListAsync(r)),

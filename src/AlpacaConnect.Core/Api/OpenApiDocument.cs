@@ -136,11 +136,16 @@ public static class OpenApiDocument
         }
     }
 
-    /// <summary>Sizes and prices take a decimal as a JSON string (as Alpaca sends them) or a number.</summary>
+    /// <summary>Sizes and prices take a plain decimal as a JSON string (as Alpaca sends them) or a number.</summary>
     private static JsonNode Describe(JsonSchemaExporterContext context, JsonNode schema)
     {
         if (context.PropertyInfo?.CustomConverter is DecimalTextConverter)
-            return new JsonObject { ["type"] = new JsonArray("string", "number", "null"), ["description"] = "A decimal, as a JSON string or number." };
+            return new JsonObject
+            {
+                ["type"] = new JsonArray("string", "number", "null"),
+                ["pattern"] = "^-?[0-9]+(\\.[0-9]+)?$",
+                ["description"] = "A decimal in plain notation (no exponent), as a JSON string or number; sent to Alpaca as the exact text given.",
+            };
         return schema;
     }
 

@@ -16,9 +16,9 @@ public sealed class ConnectApi(ConnectFlow flow, ReturnUrlPolicy returnUrls)
     public async Task<IResult> CreateLinkAsync(HttpRequest request)
     {
         var ct = request.HttpContext.RequestAborted;
-        var (body, error) = await JsonBody.ReadAsync<CreateLinkRequest>(request, ct);
+        var (body, problem) = await JsonBody.ReadAsync<CreateLinkRequest>(request, ct);
         if (body is null)
-            return Problems.MalformedBody(error!);
+            return problem!;
 
         var errors = new Dictionary<string, string[]>();
         var env = UserIds.Check(body.UserId, body.Env, errors);

@@ -1,4 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
 using Azure.Storage.Queues;
+using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Options;
 
 namespace AlpacaConnect.Core.Storage;
@@ -7,19 +10,49 @@ namespace AlpacaConnect.Core.Storage;
 /// The app's queues and their poison twins. Messages are base64 (set on the client), as the
 /// Functions queue trigger expects.
 /// </summary>
-public sealed class Queues(QueueServiceClient service, IOptions<StorageOptions> options)
+public sealed class Queues(QueueServiceClient service, IAzureClientFactory<QueueServiceClient> clients, IOptions<StorageOptions> options)
 {
     public const string TradeExecutions = "trade-executions";
     public const string WebhookDeliveries = "webhook-deliveries";
     public const string PoisonSuffix = "-poison";
 
+    /// <summary>The client name of the service client that does not decode (see <see cref="Undecoded"/>).</summary>
+    public const string UndecodedClient = "undecoded";
+
     public static readonly IReadOnlyList<string> All = [TradeExecutions, WebhookDeliveries];
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly string _prefix = options.Value.Prefix;
 
     public QueueClient Get(string name) => service.GetQueueClient(_prefix + name);
 
     public QueueClient Poison(string name) => service.GetQueueClient(_prefix + name + PoisonSuffix);
+
+    /// <summary>
+    /// The same queue, handing out each message's text as stored instead of decoding it: the SDK
+    /// fails a whole receive when one message in it is not base64, so a receiver that must survive a
+    /// foreign message (the Server's queue runner) takes them raw and decodes each with <see cref="TryDecode"/>.
+    /// </summary>
+    public QueueClient Undecoded(QueueClient queue) => clients.CreateClient(UndecodedClient).GetQueueClient(queue.Name);
+
+    /// <summary>Decodes a stored message as the Functions queue trigger does (base64 of UTF-8); false when it is not that.</summary>
+    public static bool TryDecode(string stored, [NotNullWhen(true)] out string? text)
+    {
+        text = null;
+        var bytes = new byte[stored.Length];
+        if (!Convert.TryFromBase64String(stored, bytes, out var length))
+            return false;
+        try
+        {
+            text = StrictUtf8.GetString(bytes, 0, length);
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+    }
 
     public async Task CreateAllAsync(CancellationToken ct)
     {

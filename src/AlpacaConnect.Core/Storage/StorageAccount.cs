@@ -25,11 +25,12 @@ internal static class StorageAccount
             : new TableServiceClient(ServiceUri(configuration, "table"), credential, options);
     }
 
-    public static QueueServiceClient Queues(IConfiguration configuration, QueueClientOptions options, TokenCredential credential, StorageTransport transport)
+    /// <param name="encoding">Base64 for every client that writes (the Functions queue trigger reads base64); None for a receiver that decodes each message itself.</param>
+    public static QueueServiceClient Queues(IConfiguration configuration, QueueClientOptions options, TokenCredential credential, StorageTransport transport,
+        QueueMessageEncoding encoding = QueueMessageEncoding.Base64)
     {
         options.Transport = transport;
-        // The Functions queue trigger reads base64; every message we write must be base64 too.
-        options.MessageEncoding = QueueMessageEncoding.Base64;
+        options.MessageEncoding = encoding;
         options.AddPolicy(new StorageMetrics("queue"), HttpPipelinePosition.PerRetry);
         return configuration[Setting] is { Length: > 0 } connectionString
             ? new QueueServiceClient(connectionString, options)

@@ -14,8 +14,10 @@ public sealed class Tables(TableServiceClient service, IOptions<StorageOptions> 
     public const string Trades = "trades";
     public const string WebhookSubscriptions = "webhooksubs";
     public const string WebhookDeliveries = "webhookdeliveries";
+    /// <summary>Queue messages no handler could read (see <see cref="Storage.DeadLetters"/>).</summary>
+    public const string DeadLetters = "deadletters";
 
-    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, AccountOwners, Trades, WebhookSubscriptions, WebhookDeliveries];
+    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, AccountOwners, Trades, WebhookSubscriptions, WebhookDeliveries, DeadLetters];
 
     private readonly string _prefix = options.Value.Prefix;
 

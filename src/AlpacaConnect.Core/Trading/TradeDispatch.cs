@@ -60,11 +60,21 @@ public sealed partial class TradeDispatch(
     /// <summary>A trade on its way to execution: with an inline slot, its held reference is being sent.</summary>
     private sealed record Handover(Task<SendReceipt>? Held);
 
-    /// <summary>Before the row is written: takes an inline slot if one is free and starts sending the held reference.</summary>
-    private Handover Begin(TradeEntity trade, CancellationToken ct) =>
-        _draining || !_slots.Wait(0, CancellationToken.None)
-            ? new Handover(Held: null)
-            : new Handover(queue.EnqueueAsync(TradeExecution.Reference(trade) with { Inline = true }, _options.InlineHold, ct));
+    /// <summary>
+    /// Before the row is written: takes an inline slot if one is free and starts sending the held
+    /// reference. The row notes when its message is due (the hold's end, or at once), in the insert
+    /// that happens anyway, so the status sync does not re-queue a trade whose message is on its way.
+    /// </summary>
+    private Handover Begin(TradeEntity trade, CancellationToken ct)
+    {
+        if (_draining || !_slots.Wait(0, CancellationToken.None))
+        {
+            trade.NextAttemptAt = trade.CreatedAt;
+            return new Handover(Held: null);
+        }
+        trade.NextAttemptAt = trade.CreatedAt + _options.InlineHold;
+        return new Handover(queue.EnqueueAsync(TradeExecution.Reference(trade) with { Inline = true }, _options.InlineHold, ct));
+    }
 
     /// <summary>The row is written: queues the trade (or waits for its held reference) and, holding a slot, starts it here.</summary>
     private async Task DispatchAsync(Handover handover, TradeEntity trade, CancellationToken ct)

@@ -40,6 +40,10 @@ public sealed record TradeExecution
     /// </summary>
     public bool Inline { get; init; }
 
+    /// <summary>The trade's <see cref="TradeEntity.Generation"/> this message belongs to; another one on the row means it was superseded.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int Generation { get; init; }
+
     [JsonIgnore] public string UserId => TradeId[..TradeId.LastIndexOf(TradeIds.Separator)];
     [JsonIgnore] public string RowKey => TradeId[(TradeId.LastIndexOf(TradeIds.Separator) + 1)..];
     [JsonIgnore] public AlpacaEnv AlpacaEnv => Env == "live" ? AlpacaEnv.Live : AlpacaEnv.Paper;
@@ -53,15 +57,16 @@ public sealed record TradeExecution
         AcceptedAt = trade.CreatedAt,
         ETag = trade.ETag.ToString(),
         BodyHash = trade.BodyHash,
+        Generation = trade.Generation,
     };
 
     /// <summary>
     /// A message naming the trade only; its delivery reads the row. A third of a full message's size,
     /// and Azurite's cost of a send grows with it.
     /// </summary>
-    public static TradeExecution Reference(TradeEntity trade) => new() { TradeId = trade.TradeId, Env = trade.Env };
+    public static TradeExecution Reference(TradeEntity trade) => new() { TradeId = trade.TradeId, Env = trade.Env, Generation = trade.Generation };
 
-    /// <summary>A re-queued execution (the sync's safety net): the order may exist, so it looks first.</summary>
+    /// <summary>A re-queued execution (the sync's safety net, of the trade's new generation): the order may exist, so it looks first.</summary>
     public static TradeExecution Retry(TradeEntity trade) => Reference(trade) with { Attempt = 1 };
 
     public string Serialize() => QueueMessageJson.Serialize(this);

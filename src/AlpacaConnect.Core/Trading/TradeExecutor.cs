@@ -1,12 +1,13 @@
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Connections;
+using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AlpacaConnect.Core.Trading;
 
-/// <summary>A message that cannot be a trade execution: it goes to the poison queue, where it stays visible.</summary>
+/// <summary>A message that cannot be a trade execution: after the queue's retries it goes to the poison queue, whose handler keeps it as a dead letter.</summary>
 public sealed class UnreadableTradeMessageException() : Exception("The queue message is not a trade execution (v1).");
 
 /// <summary>
@@ -19,6 +20,7 @@ public sealed class UnreadableTradeMessageException() : Exception("The queue mes
 public sealed partial class TradeExecutor(
     TradeStore store,
     TradeQueue queue,
+    DeadLetters deadLetters,
     ConnectionTokens tokens,
     AlpacaTradingClient alpaca,
     IOptions<TradingOptions> options,
@@ -58,13 +60,20 @@ public sealed partial class TradeExecutor(
         var pastDeadline = time.GetUtcNow() - message.AcceptedAt > _options.SubmitDeadline;
 
         // A retry, a redelivery or a late message: the order may already be at Alpaca, and the
-        // trade may have changed since it was queued (a cancel): read both before anything is sent.
+        // trade may have changed since it was queued (a cancel, or a sync re-queue that superseded
+        // this message): read both before anything is sent.
         var mayHaveBeenSent = message.Attempt > 0 || dequeueCount > 1 || (message.Inline && !inline);
-        if (mayHaveBeenSent || pastDeadline)
+        var maySupersede = time.GetUtcNow() - message.AcceptedAt >= _options.StaleAcceptedAfter;
+        if (mayHaveBeenSent || pastDeadline || maySupersede)
         {
             trade ??= await store.GetAsync(userId, message.RowKey, ct);
             if (trade is null || !trade.IsOpen)
                 return;
+            if (trade.Generation != message.Generation)
+            {
+                LogSuperseded(message.TradeId, message.Generation, trade.Generation);
+                return;
+            }
             if (trade.CancelRequested && trade.AlpacaOrderId is null)
             {
                 await FinishAsync(message, TradeStatus.Canceled, "Canceled before it was sent to Alpaca.", ct);
@@ -111,22 +120,30 @@ public sealed partial class TradeExecutor(
 
     /// <summary>
     /// A message the queue gave up on (poison). Settle its trade from Alpaca's side so it never sits
-    /// silently pending: the order exists -> record it; it does not -> failed, with the reason.
+    /// silently pending: the order exists -> record it; it does not -> failed, with the reason. One
+    /// that is not a trade execution at all is kept in the dead-letter table (the host then deletes
+    /// it from the poison queue, as after any handled message).
     /// </summary>
-    public async Task SettlePoisonAsync(string messageText, CancellationToken ct)
+    /// <param name="messageId">The poison message's id, which names its dead-letter row.</param>
+    public async Task SettlePoisonAsync(string messageText, string messageId, CancellationToken ct)
     {
         var message = TradeExecution.Deserialize(messageText);
         if (message is null)
         {
-            LogUnreadablePoison();
+            var kept = await deadLetters.KeepAsync(Queues.TradeExecutions + Queues.PoisonSuffix, messageId, messageText,
+                "Not a trade execution (v1): it cannot be settled or retried.", ct);
+            LogUnreadablePoison(messageId, messageText.Length, DeadLetters.Preview(messageText), kept.Table, kept.Queue, kept.MessageId);
             return;
         }
-        if (message.Order is null)
+        if (await ResolveAsync(message, ct) is not { } resolved)
+            return;
+        if (resolved.Row.Generation != message.Generation)
         {
-            if (await ResolveAsync(message, ct) is not { } resolved)
-                return;
-            message = resolved.Message;
+            // A later chain (the sync's re-queue) owns the trade; this one's failures are not the trade's end.
+            LogSuperseded(message.TradeId, message.Generation, resolved.Row.Generation);
+            return;
         }
+        message = message.Order is null ? resolved.Message : message;
         var (env, rowKey) = (message.AlpacaEnv, message.RowKey);
         var connection = await tokens.GetAsync(message.UserId, env, ct);
         if (connection is not null)
@@ -158,24 +175,57 @@ public sealed partial class TradeExecutor(
                 // Wait for the window to reset; not a failure, so the attempt count stays.
                 var reset = error.RateLimitReset is { } at ? at - time.GetUtcNow() : TimeSpan.FromSeconds(5);
                 var wait = Clamp(reset, TimeSpan.FromMilliseconds(100), _options.MaxRateLimitWait) + Jitter(TimeSpan.FromMilliseconds(500));
+                if (await MarkNextAttemptAsync(message, time.GetUtcNow() + wait, ct) is not { } waiting)
+                    return;
                 LogRateLimited(message.TradeId, wait.TotalSeconds);
-                await queue.EnqueueAsync(message with { Inline = false }, wait, ct);
+                await queue.EnqueueAsync(waiting with { Inline = false }, wait, ct);
                 return;
 
             default: // 5xx, timeout, unreachable: the order may or may not exist; the next try looks first.
                 var attempt = message.Attempt + 1;
                 if (attempt >= _options.MaxAttempts)
                 {
+                    // Left accepted (visibly pending), with no message: the status sync settles it by
+                    // lookup after the deadline, and does not start another chain before that.
+                    await MarkNextAttemptAsync(message, message.AcceptedAt + _options.SubmitDeadline, ct);
                     LogRetriesExhausted(message.TradeId, attempt, Describe(error));
-                    // Left accepted (visibly pending): the status sync settles it by lookup after the deadline.
                     return;
                 }
                 var backoff = Clamp(_options.RetryBaseDelay * Math.Pow(2, message.Attempt), TimeSpan.Zero, _options.MaxRetryDelay);
                 var delay = backoff + Jitter(backoff / 2);
+                if (await MarkNextAttemptAsync(message, time.GetUtcNow() + delay, ct) is not { } retrying)
+                    return;
                 LogTransient(message.TradeId, attempt, Describe(error), delay.TotalSeconds);
-                await queue.EnqueueAsync(message with { Attempt = attempt, Inline = false }, delay, ct);
+                await queue.EnqueueAsync(retrying with { Attempt = attempt, Inline = false }, delay, ct);
                 return;
         }
+    }
+
+    /// <summary>
+    /// Notes on the row when this trade's next message is due, before it is sent, so the status sync
+    /// knows one is on its way (one chain per trade). Returns the message to send: with the row's new
+    /// ETag when nothing else had changed it, else with its own (stale, so the next delivery reads the
+    /// row before writing). Null when the trade no longer needs it: closed, recorded at Alpaca, or
+    /// superseded by a later generation.
+    /// </summary>
+    private async Task<TradeExecution?> MarkNextAttemptAsync(TradeExecution message, DateTimeOffset due, CancellationToken ct)
+    {
+        if (await store.TryMarkNextAttemptAsync(message.UserId, message.RowKey, due, new Azure.ETag(message.ETag!), ct) is { } etag)
+            return message with { ETag = etag.ToString() };
+        for (var tries = 0; tries < 3; tries++)
+        {
+            var current = await store.GetAsync(message.UserId, message.RowKey, ct);
+            if (current is null || !current.IsOpen || current.AlpacaOrderId is not null)
+                return null;
+            if (current.Generation != message.Generation)
+            {
+                LogSuperseded(message.TradeId, message.Generation, current.Generation);
+                return null;
+            }
+            if (await store.TryMarkNextAttemptAsync(message.UserId, message.RowKey, due, current.ETag, ct) is not null)
+                return message;
+        }
+        throw new InvalidOperationException($"Trade {message.TradeId} kept changing while its retry was scheduled; retrying the message.");
     }
 
     /// <summary>Alpaca has the order: record it. Under the accept-time ETag this needs no read.</summary>
@@ -220,6 +270,12 @@ public sealed partial class TradeExecutor(
         trade.Record(trade.Status, time.GetUtcNow(), canceled.IsSuccess
             ? "cancel requested before submission; cancel sent to Alpaca"
             : $"cancel requested before submission; Alpaca refused the cancel ({Describe(canceled.Error!)})");
+        if (!canceled.IsSuccess)
+            return;
+        // Alpaca's 204 has no body: record what the order is now (canceled, or pending_cancel); the sync follows the rest.
+        var after = await alpaca.GetOrderAsync(trade.AlpacaEnv, connection.Value.Token, order.Id, ct);
+        if (after.IsSuccess)
+            trade.Apply(after.Value!, time.GetUtcNow());
     }
 
     /// <summary>Ends the trade without an order (failed or rejected).</summary>
@@ -250,12 +306,16 @@ public sealed partial class TradeExecutor(
         var row = await store.GetAsync(reference.UserId, reference.RowKey, ct);
         if (row is null || !row.IsOpen)
             return null;
-        return (TradeExecution.For(row) with { Attempt = reference.Attempt, Inline = reference.Inline }, row);
+        return (TradeExecution.For(row) with { Attempt = reference.Attempt, Inline = reference.Inline, Generation = reference.Generation }, row);
     }
 
-    /// <summary>The row as accepted, from a full message (a reference was resolved before).</summary>
-    private static TradeEntity Rebuild(TradeExecution message) =>
-        TradeEntity.Accepted(message.UserId, message.RowKey, message.Env, message.Order!, message.AcceptedAt, message.BodyHash);
+    /// <summary>The row as accepted, from a full message (a reference was resolved before), in the message's generation.</summary>
+    private static TradeEntity Rebuild(TradeExecution message)
+    {
+        var trade = TradeEntity.Accepted(message.UserId, message.RowKey, message.Env, message.Order!, message.AcceptedAt, message.BodyHash);
+        trade.Generation = message.Generation;
+        return trade;
+    }
 
     private static bool IsDuplicateClientOrderId(AlpacaError error) =>
         error.Kind == AlpacaErrorKind.Invalid && error.Message.Contains("client_order_id must be unique", StringComparison.OrdinalIgnoreCase);
@@ -285,6 +345,9 @@ public sealed partial class TradeExecutor(
     [LoggerMessage(LogLevel.Error, "Trade {TradeId} gave up after {Attempt} attempts ({Error}); the status sync settles it after the submit deadline")]
     private partial void LogRetriesExhausted(string tradeId, int attempt, string error);
 
-    [LoggerMessage(LogLevel.Error, "A poison trade message could not be read; it stays in the poison queue")]
-    private partial void LogUnreadablePoison();
+    [LoggerMessage(LogLevel.Error, "Poison message {MessageId} is not a trade execution ({Length} chars: {Preview}); kept in table {Table} (partition {Partition}, row {Row}) and removed from the poison queue")]
+    private partial void LogUnreadablePoison(string messageId, int length, string preview, string table, string partition, string row);
+
+    [LoggerMessage(LogLevel.Information, "Trade {TradeId}: a message of generation {Generation} stops; generation {CurrentGeneration} (a later re-queue) owns the trade")]
+    private partial void LogSuperseded(string tradeId, int generation, int currentGeneration);
 }

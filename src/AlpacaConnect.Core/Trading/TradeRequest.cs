@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
 using AlpacaConnect.Core.Alpaca;
 
 namespace AlpacaConnect.Core.Trading;
@@ -10,7 +11,8 @@ public sealed record TradeRequest(string UserId, string Env, TradeOrder Order);
 
 /// <summary>
 /// The order as Alpaca names its fields. Sizes and prices may be sent as JSON strings (as Alpaca
-/// does) or numbers (as chat bots do); they travel on as the exact text given.
+/// does) or numbers (as chat bots do); they travel on as the exact text given (see
+/// <see cref="DecimalTextConverter"/>), and the validator judges their value.
 /// </summary>
 public sealed record TradeOrder
 {
@@ -65,8 +67,13 @@ public sealed record TradeStopLoss
     [JsonConverter(typeof(DecimalTextConverter))] public string? LimitPrice { get; init; }
 }
 
-/// <summary>A decimal given as a JSON number or string, kept as its invariant text; anything else is a type error.</summary>
-public sealed class DecimalTextConverter : JsonConverter<string>
+/// <summary>
+/// A decimal given as a JSON number or string, kept as the exact text given ("1.0" stays "1.0"), so
+/// Alpaca receives what the caller sent. Only plain decimal notation is taken (digits, an optional
+/// fraction, an optional minus): it is what Alpaca's strings carry, and an exponent ("1e2") could
+/// not travel on as given. Anything else is a type error.
+/// </summary>
+public sealed partial class DecimalTextConverter : JsonConverter<string>
 {
     public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
@@ -76,13 +83,15 @@ public sealed class DecimalTextConverter : JsonConverter<string>
             JsonTokenType.String => reader.GetString()!,
             _ => throw new JsonException("Expected a decimal as a number or a string."),
         };
-        if (!decimal.TryParse(text, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var value))
-            throw new JsonException($"'{Truncate(text)}' is not a decimal number.");
-        // Normalise "1.50" / 1.5 / "1.5e0" to one spelling, so the same order always hashes the same.
-        return (value / 1.0000000000000000000000000000m).ToString(CultureInfo.InvariantCulture);
+        if (!PlainDecimal().IsMatch(text) || !decimal.TryParse(text, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _))
+            throw new JsonException($"'{Truncate(text)}' is not a decimal number in plain notation (such as 1, 0.5 or 187.25).");
+        return text;
     }
 
     public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
 
     private static string Truncate(string text) => text.Length <= 32 ? text : text[..32] + "...";
+
+    [GeneratedRegex("^-?[0-9]+(\\.[0-9]+)?$")]
+    private static partial Regex PlainDecimal();
 }

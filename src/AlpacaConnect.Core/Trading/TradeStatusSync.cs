@@ -61,10 +61,16 @@ public sealed partial class TradeStatusSync(
 
         if (connection is null)
         {
-            // Revoked or disconnected: nothing can be followed any more; say so on each trade.
-            foreach (var trade in trades)
+            // Revoked or disconnected: nothing can be followed any more; say so on each trade. An order
+            // Alpaca holds keeps the status Alpaca last gave it (failing it would contradict Alpaca: the
+            // order may still fill) and is followed again if the user reconnects; a trade that never
+            // reached Alpaca cannot any more.
+            foreach (var trade in submitted)
+                updated += await SaveAsync(trade, t => t.Record(t.Status, time.GetUtcNow(),
+                    $"The connection ended (revoked or disconnected); the order's last known status at Alpaca is {t.AlpacaStatus}. It is followed again if the user reconnects."), ct);
+            foreach (var trade in unsent)
                 updated += await SaveAsync(trade, t => t.Record(TradeStatus.Failed, time.GetUtcNow(),
-                    "The connection ended (revoked or disconnected) before the order reached a final status."), ct);
+                    "The connection ended (revoked or disconnected) before an order was recorded at Alpaca; it can no longer be sent or looked up."), ct);
             return new(trades.Count, updated, 0, 0, 0);
         }
         var token = connection.Value.Token;
@@ -82,13 +88,22 @@ public sealed partial class TradeStatusSync(
 
         foreach (var trade in unsent)
         {
-            var age = time.GetUtcNow() - trade.CreatedAt;
-            if (age < _options.StaleAcceptedAfter)
+            var now = time.GetUtcNow();
+            // Its message is on its way (an inline hold, a backoff, a rate-limit reset, a delivery):
+            // leave it alone, or every run would start another chain of retries for the same trade.
+            if (now - (trade.NextAttemptAt ?? trade.CreatedAt) < _options.StaleAcceptedAfter)
                 continue;
+            var age = now - trade.CreatedAt;
             if (age <= _options.SubmitDeadline)
             {
-                // The message was lost (crash between record and enqueue) or gave up: queue it again.
+                // No message is due any more: it was lost (crash between record and enqueue). Start
+                // the next generation, noted on the row first and only if the row is as read, so a
+                // concurrent writer (the executor, another run) wins and this run stands back.
                 // Attempt 1 makes the executor look the order up before sending anything.
+                trade.Generation++;
+                trade.NextAttemptAt = now;
+                if (!await store.TryUpdateAsync(trade, trade.ETag, ct))
+                    continue;
                 await queue.EnqueueAsync(TradeExecution.Retry(trade), delay: null, ct);
                 requeued++;
                 continue;

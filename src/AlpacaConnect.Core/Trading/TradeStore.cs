@@ -93,6 +93,24 @@ public sealed class TradeStore(Tables tables, WebhookPublisher publisher)
         return written ?? throw new InvalidOperationException("Table storage returned no ETag.");
     }
 
+    /// <summary>
+    /// Notes on the row when the trade's next queue message is due (a merge of that one column), if
+    /// the row is unchanged since <paramref name="etag"/>. Returns the row's new ETag, or null if it
+    /// changed meanwhile or is gone (then nothing is written).
+    /// </summary>
+    public async Task<ETag?> TryMarkNextAttemptAsync(string userId, string rowKey, DateTimeOffset due, ETag etag, CancellationToken ct)
+    {
+        try
+        {
+            var response = await Table.UpdateEntityAsync(new TableEntity(userId, rowKey) { [nameof(TradeEntity.NextAttemptAt)] = due }, etag, TableUpdateMode.Merge, ct);
+            return response.Headers.ETag;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Every trade not yet in a terminal status. A filtered scan: only open trades come back.</summary>
     public IAsyncEnumerable<TradeEntity> QueryOpenAsync(CancellationToken ct) =>
         Table.QueryAsync<TradeEntity>(t => t.IsOpen == true, cancellationToken: ct);
@@ -131,6 +149,20 @@ public sealed class TradeEntity : ITableEntity
 
     /// <summary>Hash of the accepted request: a retry under the same idempotency key must match it.</summary>
     public string? BodyHash { get; set; }
+
+    /// <summary>
+    /// When the trade's queue message is next due (visible), while no order is recorded: set by the
+    /// accept (at once, or after an inline run's hold), by each delayed re-queue (backoff, rate-limit
+    /// reset) and by the sync's own re-queue. The sync re-queues only once this is
+    /// <see cref="TradingOptions.StaleAcceptedAfter"/> past, so a message on its way is never doubled.
+    /// </summary>
+    public DateTimeOffset? NextAttemptAt { get; set; }
+
+    /// <summary>
+    /// Which chain of queue messages owns the trade: 0 from the accept, one more per sync re-queue.
+    /// A message of another generation was superseded: its delivery stops, so a trade has one chain.
+    /// </summary>
+    public int Generation { get; set; }
 
     private readonly List<WebhookEvent> _events = [];
 

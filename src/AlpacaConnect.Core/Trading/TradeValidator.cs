@@ -65,10 +65,11 @@ public static partial class TradeValidator
         if (qty is { } q && q != decimal.Truncate(q) && !isMarketDay)
             errors.Add("order.qty", "Fractional qty is only allowed for market orders with time_in_force day.");
 
-        // Prices each order type needs, and only those.
+        // Prices each order type needs, and only those. An oco order is the take-profit limit order
+        // itself: its limit price is take_profit.limit_price (checked with the class below).
         var needsLimit = o.Type is "limit" or "stop_limit";
         var needsStop = o.Type is "stop" or "stop_limit";
-        if (needsLimit && o.LimitPrice is null)
+        if (needsLimit && o.LimitPrice is null && orderClass != "oco")
             errors.Add("order.limit_price", $"Required for {o.Type} orders.");
         if (!needsLimit && o.LimitPrice is not null && Types.Contains(o.Type))
             errors.Add("order.limit_price", $"Not allowed for {o.Type} orders.");
@@ -96,7 +97,7 @@ public static partial class TradeValidator
     {
         var takeProfit = Price(errors, "order.take_profit.limit_price", o.TakeProfit?.LimitPrice);
         var stopLoss = Price(errors, "order.stop_loss.stop_price", o.StopLoss?.StopPrice);
-        Price(errors, "order.stop_loss.limit_price", o.StopLoss?.LimitPrice);
+        var stopLossLimit = Price(errors, "order.stop_loss.limit_price", o.StopLoss?.LimitPrice);
 
         switch (orderClass)
         {
@@ -119,6 +120,8 @@ public static partial class TradeValidator
                     errors.Add("order.take_profit.limit_price", "Required for oco orders.");
                 if (o.StopLoss?.StopPrice is null)
                     errors.Add("order.stop_loss.stop_price", "Required for oco orders.");
+                if (limit is { } given && takeProfit is { } profit && given != profit)
+                    errors.Add("order.limit_price", "An oco order's limit price is take_profit.limit_price; leave limit_price out (or give the same price).");
                 break;
             case "oto":
                 if (o.Type is not ("market" or "limit" or "stop" or "stop_limit"))
@@ -137,17 +140,27 @@ public static partial class TradeValidator
         if (o.Qty is not null && decimal.TryParse(o.Qty, CultureInfo.InvariantCulture, out var q) && q != decimal.Truncate(q))
             errors.Add("order.qty", $"{orderClass} orders need a whole number of shares.");
 
-        // The exits must sit on the right sides: for a buy, profit above the stop (and the entry between).
+        // The exits must sit on the right sides. They sell when the entry of a bracket or oto buys, and
+        // an oco order is the exit itself (its side is the exit's side): selling exits take profit
+        // above the stop, buying exits (closing a short) below it.
+        if (o.Side is not ("buy" or "sell"))
+            return;
+        var exitsSell = orderClass == "oco" ? o.Side == "sell" : o.Side == "buy";
+        var exits = $"{(orderClass == "bracket" ? "a" : "an")} {orderClass} {o.Side}";
         if (takeProfit is { } tp && stopLoss is { } sl)
         {
-            var buy = o.Side == "buy";
-            if (buy ? tp <= sl : tp >= sl)
-                errors.Add("order.take_profit.limit_price", buy
-                    ? "For a buy, take_profit.limit_price must be above stop_loss.stop_price."
-                    : "For a sell, take_profit.limit_price must be below stop_loss.stop_price.");
-            else if (orderClass == "bracket" && limit is { } entry && (buy ? entry >= tp || entry <= sl : entry <= tp || entry >= sl))
+            if (exitsSell ? tp <= sl : tp >= sl)
+                errors.Add("order.take_profit.limit_price", exitsSell
+                    ? $"For {exits}, take_profit.limit_price must be above stop_loss.stop_price."
+                    : $"For {exits}, take_profit.limit_price must be below stop_loss.stop_price.");
+            else if (orderClass == "bracket" && limit is { } entry && (exitsSell ? entry >= tp || entry <= sl : entry <= tp || entry >= sl))
                 errors.Add("order.limit_price", "The entry limit_price must lie between stop_loss.stop_price and take_profit.limit_price.");
         }
+        // A stop-limit exit's limit lies beyond its stop, or it may never fill once triggered.
+        if (stopLoss is { } stop && stopLossLimit is { } stopLimit && (exitsSell ? stopLimit > stop : stopLimit < stop))
+            errors.Add("order.stop_loss.limit_price", exitsSell
+                ? $"For {exits}, stop_loss.limit_price must be at or below stop_loss.stop_price."
+                : $"For {exits}, stop_loss.limit_price must be at or above stop_loss.stop_price.");
     }
 
     private static void OneOf(Errors errors, string field, string? value, string[] allowed)
@@ -162,7 +175,8 @@ public static partial class TradeValidator
     {
         if (text is null)
             return null;
-        var value = decimal.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+        // Judged by value: trailing zeros ("100.000") are no extra precision, though the text keeps them.
+        var value = Normalized(decimal.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture));
         if (value <= 0)
             errors.Add(field, "Must be greater than zero.");
         else if (value > max)
@@ -180,6 +194,9 @@ public static partial class TradeValidator
             errors.Add(field, "Prices of $1 or more take at most 2 decimal places.");
         return value;
     }
+
+    /// <summary>The same value without trailing zeros (1.50 -> 1.5), so its Scale counts significant decimals.</summary>
+    private static decimal Normalized(decimal value) => value / 1.0000000000000000000000000000m;
 
     private static string Shorten(string value) => value.Length <= 24 ? value : value[..24] + "...";
 

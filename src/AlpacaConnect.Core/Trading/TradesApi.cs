@@ -30,9 +30,9 @@ public sealed partial class TradesApi(
             return Problems.Create(StatusCodes.Status400BadRequest, "idempotency-key", "An Idempotency-Key header is required.",
                 "Send a unique Idempotency-Key header (1-255 printable ASCII characters) per trade; a retry with the same key never places a second order.");
 
-        var (body, error) = await JsonBody.ReadAsync<TradeRequest>(request, ct);
+        var (body, problem) = await JsonBody.ReadAsync<TradeRequest>(request, ct);
         if (body is null)
-            return Problems.MalformedBody(error!);
+            return problem!;
 
         var errors = TradeValidator.Validate(body);
         if (errors.Count == 0)
@@ -73,21 +73,31 @@ public sealed partial class TradesApi(
         return trade is null ? Problems.NotFound($"No trade '{id}'.") : JsonBody.Ok(trade.ToTrade());
     }
 
-    /// <summary>DELETE /api/trades/{id} (key): cancel at Alpaca, or before submission as soon as it gets there.</summary>
+    /// <summary>
+    /// DELETE /api/trades/{id} (key): cancel at Alpaca, or before submission as soon as it gets there.
+    /// Alpaca answers a cancel with 204 and no body, so the order is read back and the trade records
+    /// what Alpaca says now (canceled, or still working as pending_cancel) instead of waiting for the sync.
+    /// </summary>
     public async Task<IResult> CancelAsync(HttpRequest request, string id)
     {
         var ct = request.HttpContext.RequestAborted;
         if (!TradeIds.TryParse(id, out var userId, out var rowKey))
             return Problems.NotFound($"No trade '{id}'.");
+        var sentToAlpaca = false;
+        AlpacaOrder? afterCancel = null;
         for (var tries = 0; tries < 3; tries++)
         {
             var trade = await store.GetAsync(userId, rowKey, ct);
             if (trade is null)
                 return Problems.NotFound($"No trade '{id}'.");
             if (!trade.IsOpen)
-                return Problems.Create(StatusCodes.Status409Conflict, "trade-closed", $"The trade is already {trade.Status}.", "Only open trades can be canceled.");
+                // Closed meanwhile by someone else who saw our cancel land (the sync, the executor): that is our answer.
+                return sentToAlpaca
+                    ? JsonBody.Ok(trade.ToTrade(), StatusCodes.Status202Accepted)
+                    : Problems.Create(StatusCodes.Status409Conflict, "trade-closed", $"The trade is already {trade.Status}.", "Only open trades can be canceled.");
 
-            if (trade.AlpacaOrderId is not null)
+            // Sent once: a second cancel of the same order would only meet Alpaca's 422.
+            if (trade.AlpacaOrderId is not null && !sentToAlpaca)
             {
                 var connection = await tokens.GetAsync(userId, trade.AlpacaEnv, ct);
                 if (connection is null)
@@ -95,11 +105,18 @@ public sealed partial class TradesApi(
                 var canceled = await alpaca.CancelOrderAsync(trade.AlpacaEnv, connection.Value.Token, trade.AlpacaOrderId, ct);
                 if (!canceled.IsSuccess)
                     return await AlpacaRefusalAsync(userId, trade.AlpacaEnv, canceled.Error!, "cancel");
+                sentToAlpaca = true;
+                // If the read fails, the cancel still stands; the status sync records its outcome.
+                var readBack = await alpaca.GetOrderAsync(trade.AlpacaEnv, connection.Value.Token, trade.AlpacaOrderId, ct);
+                afterCancel = readBack.IsSuccess ? readBack.Value : null;
             }
+            var now = time.GetUtcNow();
             trade.CancelRequested = true;
-            trade.Record(trade.Status, time.GetUtcNow(), trade.AlpacaOrderId is null
+            trade.Record(trade.Status, now, trade.AlpacaOrderId is null
                 ? "cancel requested; the order is canceled as soon as it reaches Alpaca"
                 : "cancel sent to Alpaca");
+            if (afterCancel is not null)
+                trade.Apply(afterCancel, now);
             if (await store.TryUpdateAsync(trade, trade.ETag, ct))
                 return JsonBody.Ok(trade.ToTrade(), StatusCodes.Status202Accepted);
         }

@@ -36,7 +36,13 @@ public sealed class TradingOptions
     [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
     public TimeSpan SubmitDeadline { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>An accepted trade this old without an order is re-queued by the sync (its message was lost).</summary>
+    /// <summary>
+    /// An accepted trade without an order whose queue message is this long overdue (past the time
+    /// noted on its row when the message was sent) is re-queued by the sync: its message was lost.
+    /// A message on its way (backoff, rate-limit wait, inline hold) is never doubled. Keep it above
+    /// the longest attempt (Alpaca calls with their own retries), or the sync may supersede a
+    /// delivery still at work (that one then stops at its next step).
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan StaleAcceptedAfter { get; set; } = TimeSpan.FromMinutes(1);
 

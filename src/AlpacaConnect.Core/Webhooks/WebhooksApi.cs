@@ -23,9 +23,9 @@ public sealed class WebhooksApi(SubscriptionStore subscriptions, DeliveryLog log
     public async Task<IResult> CreateAsync(HttpRequest request)
     {
         var ct = request.HttpContext.RequestAborted;
-        var (body, error) = await JsonBody.ReadAsync<CreateSubscriptionRequest>(request, ct);
+        var (body, problem) = await JsonBody.ReadAsync<CreateSubscriptionRequest>(request, ct);
         if (body is null)
-            return Problems.MalformedBody(error!);
+            return problem!;
 
         var errors = new Dictionary<string, string[]>();
         if (await targets.RefusalAsync(body.Url, ct) is { } refusal)

@@ -13,11 +13,11 @@ internal static class BackgroundWork
         services.AddOptions<QueueRunnerOptions>().Bind(configuration.GetSection(QueueRunnerOptions.Section));
         AddQueue(services, new QueueBinding(Queues.TradeExecutions,
             (sp, message, dequeueCount, ct) => sp.GetRequiredService<TradeExecutor>().ExecuteAsync(message, dequeueCount, ct),
-            (sp, message, ct) => sp.GetRequiredService<TradeExecutor>().SettlePoisonAsync(message, ct)));
+            (sp, message, messageId, ct) => sp.GetRequiredService<TradeExecutor>().SettlePoisonAsync(message, messageId, ct)));
 
         AddQueue(services, new QueueBinding(Queues.WebhookDeliveries,
             (sp, message, _, ct) => sp.GetRequiredService<WebhookDispatcher>().DeliverAsync(message, ct),
-            (sp, message, ct) => sp.GetRequiredService<WebhookDispatcher>().DeadLetterPoisonAsync(message, ct)));
+            (sp, message, _, ct) => sp.GetRequiredService<WebhookDispatcher>().DeadLetterPoisonAsync(message, ct)));
 
         services.AddSingleton<IHostedService>(sp => new ScheduledRunner("webhook outbox sweep",
             sp.GetRequiredService<IOptions<WebhookOptions>>().Value.SweepSchedule,
@@ -34,7 +34,8 @@ internal static class BackgroundWork
         services.AddSingleton<IHostedService>(sp =>
         {
             var queues = sp.GetRequiredService<Queues>();
-            return new QueueProcessor(queues.Get(binding.Name), queues.Poison(binding.Name), binding, sp,
+            var (queue, poison) = (queues.Get(binding.Name), queues.Poison(binding.Name));
+            return new QueueProcessor(queue, poison, queues.Undecoded(queue), queues.Undecoded(poison), binding, sp,
                 sp.GetRequiredService<IOptions<TradingOptions>>().Value.MaxDequeueCount,
                 sp.GetRequiredService<IOptions<QueueRunnerOptions>>().Value, sp.GetRequiredService<ILogger<QueueProcessor>>());
         });

@@ -1,3 +1,4 @@
+using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Telemetry;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
@@ -22,19 +23,27 @@ public sealed class QueueRunnerOptions
 }
 
 /// <summary>How the Server drains one queue, with the Functions queue trigger's semantics.</summary>
+/// <param name="Handle">(services, text, dequeue count, ct).</param>
+/// <param name="HandlePoison">(services, text, message id, ct).</param>
 public sealed record QueueBinding(
     string Name,
     Func<IServiceProvider, string, long, CancellationToken, Task> Handle,
-    Func<IServiceProvider, string, CancellationToken, Task> HandlePoison);
+    Func<IServiceProvider, string, string, CancellationToken, Task> HandlePoison);
 
 /// <summary>
 /// The Functions queue trigger, self-hosted: batches of messages, handled in parallel; deleted on
 /// success; on an exception made visible again after a delay; after MaxDequeueCount deliveries moved
-/// to the "-poison" twin, whose handler then settles what it was about.
+/// to the "-poison" twin, whose handler then settles what it was about. Messages are received as
+/// stored and decoded here (base64), one by one: a message that is not base64 goes to the poison
+/// queue at once without a delivery, as the Functions host does, instead of failing the whole receive.
 /// </summary>
+/// <param name="queue">The queue (decoding client), for sending and settling.</param>
+/// <param name="received">The same queue without decoding (<see cref="Queues.Undecoded"/>), for receiving.</param>
 public sealed partial class QueueProcessor(
     QueueClient queue,
     QueueClient poison,
+    QueueClient received,
+    QueueClient poisonReceived,
     QueueBinding binding,
     IServiceProvider services,
     int maxDequeueCount,
@@ -45,7 +54,7 @@ public sealed partial class QueueProcessor(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await Task.WhenAll(DrainAsync(queue, ProcessAsync, stoppingToken), DrainAsync(poison, ProcessPoisonAsync, stoppingToken));
+        await Task.WhenAll(DrainAsync(received, ProcessAsync, stoppingToken), DrainAsync(poisonReceived, ProcessPoisonAsync, stoppingToken));
     }
 
     /// <summary>
@@ -126,9 +135,17 @@ public sealed partial class QueueProcessor(
     private async Task ProcessAsync(QueueMessage message, CancellationToken ct)
     {
         AlpacaConnectTelemetry.RecordQueueAge(binding.Name, message.InsertedOn, DateTimeOffset.UtcNow);
+        if (!Queues.TryDecode(message.MessageText, out var text))
+        {
+            // It will never decode: no delivery, no retries. The poison handler gets it as it was stored.
+            LogUndecodable(queue.Name, message.MessageId, message.MessageText.Length, poison.Name);
+            await poison.SendMessageAsync(message.MessageText, cancellationToken: ct);
+            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, ct);
+            return;
+        }
         try
         {
-            await binding.Handle(services, message.MessageText, message.DequeueCount, ct);
+            await binding.Handle(services, text, message.DequeueCount, ct);
             await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, ct);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
@@ -136,7 +153,7 @@ public sealed partial class QueueProcessor(
             if (message.DequeueCount >= maxDequeueCount)
             {
                 LogPoisoned(queue.Name, message.MessageId, message.DequeueCount, ex.Message);
-                await poison.SendMessageAsync(message.MessageText, cancellationToken: ct);
+                await poison.SendMessageAsync(text, cancellationToken: ct);
                 await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, ct);
             }
             else
@@ -151,12 +168,15 @@ public sealed partial class QueueProcessor(
     {
         try
         {
-            await binding.HandlePoison(services, message.MessageText, ct);
+            // Not base64 (written there by something else): the handler gets it as stored, unreadable either way.
+            var text = Queues.TryDecode(message.MessageText, out var decoded) ? decoded : message.MessageText;
+            await binding.HandlePoison(services, text, message.MessageId, ct);
             await poison.DeleteMessageAsync(message.MessageId, message.PopReceipt, ct);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
-            // A poison message whose handler fails stays in the poison queue, visible to operators.
+            // A poison message whose handler fails stays in the poison queue (visible again after its
+            // timeout) and is handled again then.
             LogFailed(poison.Name, message.MessageId, message.DequeueCount, ex.Message);
         }
     }
@@ -180,4 +200,7 @@ public sealed partial class QueueProcessor(
 
     [LoggerMessage(LogLevel.Error, "Message {MessageId} on {Queue} moved to poison after {DequeueCount} deliveries: {Error}")]
     private partial void LogPoisoned(string queue, string messageId, long dequeueCount, string error);
+
+    [LoggerMessage(LogLevel.Error, "Message {MessageId} on {Queue} is not base64 ({Length} chars) and never will be; moved to {PoisonQueue} without a delivery")]
+    private partial void LogUndecodable(string queue, string messageId, int length, string poisonQueue);
 }
