@@ -102,7 +102,6 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<WebhookDispatcher>();
         services.AddSingleton<WebhooksApi>();
         services.AddSingleton<OutboxSweep>();
-        services.AddSingleton<UndecodableMessages>();
         services.AddSingleton(sp => new TargetGuard(sp.GetRequiredService<IOptions<WebhookOptions>>(),
             sp.GetService<IHostEnvironment>()?.IsDevelopment() ?? false));
 
