@@ -40,13 +40,13 @@ public sealed class TradeFunctions(TradesApi trades, BrokerageReadsApi reads, Tr
     public Task Execute([QueueTrigger(Queues.TradeExecutions)] string message, long dequeueCount, FunctionContext context, CancellationToken cancellationToken)
     {
         QueueTelemetry.RecordAge(Queues.TradeExecutions, context);
-        return executor.ExecuteAsync(message, dequeueCount, cancellationToken);
+        return executor.ExecuteAsync(Queues.AsText(message), dequeueCount, cancellationToken);
     }
 
     /// <summary>Completing deletes the message: the executor has settled its trade or kept it as a dead letter first.</summary>
     [Function("SettlePoisonedTrade")]
     public Task SettlePoison([QueueTrigger(Queues.TradeExecutions + Queues.PoisonSuffix)] string message, string id, CancellationToken cancellationToken) =>
-        executor.SettlePoisonAsync(message, id, cancellationToken);
+        executor.SettlePoisonAsync(Queues.AsText(message), id, cancellationToken);
 
     [Function("SyncTradeStatus")]
     public Task Sync([TimerTrigger("%Trading:StatusSyncSchedule%")] TimerInfo timer, CancellationToken cancellationToken) =>

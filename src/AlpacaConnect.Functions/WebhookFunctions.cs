@@ -49,12 +49,12 @@ public sealed class WebhookFunctions(WebhooksApi webhooks, WebhookDispatcher dis
     public Task Deliver([QueueTrigger(Queues.WebhookDeliveries)] string message, FunctionContext context, CancellationToken cancellationToken)
     {
         QueueTelemetry.RecordAge(Queues.WebhookDeliveries, context);
-        return dispatcher.DeliverAsync(message, cancellationToken);
+        return dispatcher.DeliverAsync(Queues.AsText(message), cancellationToken);
     }
 
     [Function("DeadLetterPoisonedWebhook")]
     public Task DeadLetter([QueueTrigger(Queues.WebhookDeliveries + Queues.PoisonSuffix)] string message, CancellationToken cancellationToken) =>
-        dispatcher.DeadLetterPoisonAsync(message, cancellationToken);
+        dispatcher.DeadLetterPoisonAsync(Queues.AsText(message), cancellationToken);
 
     [Function("SweepWebhookOutbox")]
     public Task Sweep([TimerTrigger("%Webhooks:SweepSchedule%")] TimerInfo timer, CancellationToken cancellationToken) =>

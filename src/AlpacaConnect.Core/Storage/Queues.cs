@@ -54,6 +54,15 @@ public sealed class Queues(QueueServiceClient service, IAzureClientFactory<Queue
         }
     }
 
+    /// <summary>
+    /// What a handler gets from a message as stored (the Server's runner, and the Functions triggers,
+    /// which host.json's messageEncoding "none" hands the stored text): the decoded text, or, for a
+    /// message something else wrote without base64, the stored text itself. That one is unreadable
+    /// either way and ends as a dead letter, instead of the Functions host failing to decode it where
+    /// the app never sees it.
+    /// </summary>
+    public static string AsText(string stored) => TryDecode(stored, out var text) ? text : stored;
+
     public async Task CreateAllAsync(CancellationToken ct)
     {
         foreach (var name in All)

@@ -169,8 +169,7 @@ public sealed partial class QueueProcessor(
         try
         {
             // Not base64 (written there by something else): the handler gets it as stored, unreadable either way.
-            var text = Queues.TryDecode(message.MessageText, out var decoded) ? decoded : message.MessageText;
-            await binding.HandlePoison(services, text, message.MessageId, ct);
+            await binding.HandlePoison(services, Queues.AsText(message.MessageText), message.MessageId, ct);
             await poison.DeleteMessageAsync(message.MessageId, message.PopReceipt, ct);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
