@@ -7,8 +7,9 @@ using Microsoft.Extensions.Options;
 namespace AlpacaConnect.Core.Storage;
 
 /// <summary>
-/// The app's queues and their poison twins. Messages are base64 (set on the client), as the
-/// Functions queue trigger expects.
+/// The app's queues and their poison twins. Messages are written base64 (set on the client), the
+/// encoding queue tools and the Functions trigger default expect; every handler, on both hosts,
+/// takes them as stored and decodes them itself (<see cref="AsText"/>).
 /// </summary>
 public sealed class Queues(QueueServiceClient service, IAzureClientFactory<QueueServiceClient> clients, IOptions<StorageOptions> options)
 {
@@ -36,7 +37,7 @@ public sealed class Queues(QueueServiceClient service, IAzureClientFactory<Queue
     /// </summary>
     public QueueClient Undecoded(QueueClient queue) => clients.CreateClient(UndecodedClient).GetQueueClient(queue.Name);
 
-    /// <summary>Decodes a stored message as the Functions queue trigger does (base64 of UTF-8); false when it is not that.</summary>
+    /// <summary>Decodes a stored message (base64 of UTF-8); false when it is not that.</summary>
     public static bool TryDecode(string stored, [NotNullWhen(true)] out string? text)
     {
         text = null;
