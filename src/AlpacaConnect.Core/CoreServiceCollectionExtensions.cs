@@ -6,7 +6,9 @@ using Azure.Storage.Queues;
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Connect;
 using AlpacaConnect.Core.Connections;
+using AlpacaConnect.Core.Events;
 using AlpacaConnect.Core.Health;
+using AlpacaConnect.Core.Outbox;
 using AlpacaConnect.Core.Secrets;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Telemetry;
@@ -97,11 +99,15 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<BrokerageReadsApi>();
         services.AddSingleton<SubscriptionStore>();
         services.AddSingleton<WebhookQueue>();
-        services.AddSingleton<WebhookPublisher>();
+        services.AddSingleton<WebhookFanOut>();
+        services.AddSingleton<IEventDispatcher>(sp => sp.GetRequiredService<WebhookFanOut>());
         services.AddSingleton<DeliveryLog>();
         services.AddSingleton<WebhookDispatcher>();
         services.AddSingleton<WebhooksApi>();
+        services.AddSingleton<EventOutbox>();
         services.AddSingleton<OutboxSweep>();
+        services.AddOutboxTable(Tables.Connections);
+        services.AddOutboxTable(Tables.Trades);
         services.AddSingleton(sp => new TargetGuard(sp.GetRequiredService<IOptions<WebhookOptions>>(),
             sp.GetService<IHostEnvironment>()?.IsDevelopment() ?? false));
 

@@ -1,3 +1,4 @@
+using AlpacaConnect.Core.Outbox;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Webhooks;
 using Microsoft.AspNetCore.Http;

@@ -7,6 +7,7 @@ using AlpacaConnect.Core.Webhooks;
 using AlpacaConnect.IntegrationTests.Infrastructure;
 using StandardWebhooks;
 using StandardWebhooks.Diagnostics;
+using AlpacaConnect.Core.Events;
 
 namespace AlpacaConnect.IntegrationTests;
 
@@ -57,7 +58,7 @@ public abstract class WebhookTests(HostKind host)
         await using var receiver = await WebhookReceiver.StartAsync();
         await using var s = await TestSystem.StartAsync(host: host);
         var all = await SubscribeAsync(s, receiver.Url("/all"), "*");
-        var fills = await SubscribeAsync(s, receiver.Url("/fills"), WebhookEventTypes.OrderFilled);
+        var fills = await SubscribeAsync(s, receiver.Url("/fills"), EventTypes.OrderFilled);
 
         await s.ConnectAsync("olga");
         var id = await s.TradeAsync("olga", new { symbol = "AAPL", side = "buy", type = "market", qty = "1", time_in_force = "day" });

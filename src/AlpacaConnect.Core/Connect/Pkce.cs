@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.WebUtilities;
+using AlpacaConnect.Core.Secrets;
 
 namespace AlpacaConnect.Core.Connect;
 

@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
 using AlpacaConnect.Core.Alpaca;
+using AlpacaConnect.Core.Secrets;
 
 namespace AlpacaConnect.Core.Connect;
 

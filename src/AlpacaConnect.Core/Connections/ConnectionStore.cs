@@ -1,8 +1,10 @@
 using Azure;
 using Azure.Data.Tables;
 using AlpacaConnect.Core.Alpaca;
+using AlpacaConnect.Core.Outbox;
+using AlpacaConnect.Core.Secrets;
 using AlpacaConnect.Core.Storage;
-using AlpacaConnect.Core.Webhooks;
+using AlpacaConnect.Core.Events;
 
 namespace AlpacaConnect.Core.Connections;
 
@@ -14,15 +16,15 @@ public sealed class ConnectionStore
 {
     private readonly Tables _tables;
     private readonly TokenProtector _protector;
-    private readonly WebhookPublisher _publisher;
+    private readonly EventOutbox _outbox;
     private readonly TimeProvider _time;
     private readonly AccountOwners _owners;
 
-    public ConnectionStore(Tables tables, TokenProtector protector, WebhookPublisher publisher, TimeProvider time)
+    public ConnectionStore(Tables tables, TokenProtector protector, EventOutbox outbox, TimeProvider time)
     {
         _tables = tables;
         _protector = protector;
-        _publisher = publisher;
+        _outbox = outbox;
         _time = time;
         _owners = new AccountOwners(tables.Get(Tables.AccountOwners), FindAsync, time);
     }
@@ -41,15 +43,10 @@ public sealed class ConnectionStore
         if (heldBy is null)
             return new ConnectResult(await SaveAsync(userId, env, account, scopes, token, ct), null, null);
 
-        var refused = WebhookEvent.Create(WebhookEventTypes.ConnectionRefused, _time.GetUtcNow(),
+        var refused = DomainEvent.Create(EventTypes.ConnectionRefused, _time.GetUtcNow(),
             new { user_id = userId, env = env.ToWire(), account_id = account.Id, reason = ConnectRefusals.AccountAlreadyConnected });
-        // Nothing changes but the event, so the outbox row is the whole write (none if nobody subscribes).
-        var events = await _publisher.PrepareAsync(userId, [refused], ct);
-        if (events.Count > 0)
-        {
-            await Table.SubmitTransactionAsync(events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, e.OutboxRow)), ct);
-            await _publisher.DispatchAsync(Table, events, ct);
-        }
+        // Nothing changes but the event, so the outbox row is the whole write (none if nobody wants it).
+        await _outbox.RecordAsync(Tables.Connections, userId, [refused], ct);
         return new ConnectResult(null, ConnectRefusals.AccountAlreadyConnected, heldBy);
     }
 
@@ -57,7 +54,7 @@ public sealed class ConnectionStore
     private async Task<Connection> SaveAsync(string userId, AlpacaEnv env, AlpacaAccount account, string scopes, AccessToken token, CancellationToken ct)
     {
         var now = _time.GetUtcNow();
-        var sealedToken = await _protector.ProtectAsync(token, Owner(userId, env), ct);
+        var sealedToken = await _protector.ProtectAsync(token.Value, Owner(userId, env), ct);
         var entity = new ConnectionEntity
         {
             PartitionKey = userId,
@@ -73,20 +70,15 @@ public sealed class ConnectionStore
             TokenKeyVersion = sealedToken.KeyVersion,
         };
         var connection = entity.ToConnection();
-        var events = await _publisher.PrepareAsync(userId, [Event(WebhookEventTypes.ConnectionConnected, connection, now)], ct);
-        await Table.SubmitTransactionAsync(
-            [
-                new TableTransactionAction(TableTransactionActionType.UpsertReplace, entity),
-                .. events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, e.OutboxRow)),
-            ], ct);
-        await _publisher.DispatchAsync(Table, events, ct);
+        await _outbox.CommitAsync(Tables.Connections, new TableTransactionAction(TableTransactionActionType.UpsertReplace, entity),
+            [Event(EventTypes.ConnectionConnected, connection, now)], ct);
         return connection;
     }
 
     public async Task<IReadOnlyList<Connection>> ListAsync(string userId, CancellationToken ct)
     {
         var list = new List<Connection>();
-        // Rows of the partition that are not connections (webhook outbox rows, "evt~...") are skipped.
+        // Rows of the partition that are not connections (outbox rows, "evt~...") are skipped.
         await foreach (var entity in Table.QueryAsync<ConnectionEntity>(e => e.PartitionKey == userId && (e.RowKey == "paper" || e.RowKey == "live"), cancellationToken: ct))
             list.Add(entity.ToConnection());
         return list;
@@ -101,7 +93,7 @@ public sealed class ConnectionStore
         var entity = await FindAsync(userId, env, ct);
         if (entity is null || entity.Status != ConnectionStatus.Active || entity.TokenCiphertext is null || entity.TokenKeyVersion is null)
             return null;
-        var token = await _protector.UnprotectAsync(new ProtectedToken(entity.TokenCiphertext, entity.TokenKeyVersion), Owner(userId, env), ct);
+        var token = new AccessToken(await _protector.UnprotectAsync(new ProtectedValue(entity.TokenCiphertext, entity.TokenKeyVersion), Owner(userId, env), ct));
         return (entity.ToConnection(), token);
     }
 
@@ -125,23 +117,18 @@ public sealed class ConnectionStore
         entity.UpdatedAt = now;
         entity.TokenCiphertext = null;
         entity.TokenKeyVersion = null;
-        var type = status == ConnectionStatus.Revoked ? WebhookEventTypes.ConnectionRevoked : WebhookEventTypes.ConnectionDisconnected;
-        var events = await _publisher.PrepareAsync(userId, [Event(type, entity.ToConnection(), now)], ct);
+        var type = status == ConnectionStatus.Revoked ? EventTypes.ConnectionRevoked : EventTypes.ConnectionDisconnected;
         try
         {
             // Replace (not merge) so the token columns are really removed; the ETag keeps a
             // reconnect that raced us from being overwritten.
-            await Table.SubmitTransactionAsync(
-                [
-                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, entity.ETag),
-                    .. events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, e.OutboxRow)),
-                ], ct);
+            await _outbox.CommitAsync(Tables.Connections, new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, entity.ETag),
+                [Event(type, entity.ToConnection(), now)], ct);
         }
         catch (RequestFailedException ex) when (ex.Status == 412)
         {
             return await EndAsync(userId, env, status, ct);
         }
-        await _publisher.DispatchAsync(Table, events, ct);
         return true;
     }
 
@@ -151,8 +138,8 @@ public sealed class ConnectionStore
         return response.HasValue ? response.Value : null;
     }
 
-    private static WebhookEvent Event(string type, Connection c, DateTimeOffset at) =>
-        WebhookEvent.Create(type, at, new { user_id = c.UserId, env = c.Env, account_id = c.AccountId, account_number = c.AccountNumber, status = c.Status, scopes = c.Scopes });
+    private static DomainEvent Event(string type, Connection c, DateTimeOffset at) =>
+        DomainEvent.Create(type, at, new { user_id = c.UserId, env = c.Env, account_id = c.AccountId, account_number = c.AccountNumber, status = c.Status, scopes = c.Scopes });
 
     /// <summary>The associated data that binds a ciphertext to its row.</summary>
     private static string Owner(string userId, AlpacaEnv env) => $"{userId}|{env.ToWire()}";

@@ -1,4 +1,8 @@
+using System.Text.Json;
 using AlpacaConnect.Core.Alpaca;
+using AlpacaConnect.Core.Connections;
+using AlpacaConnect.Core.Http;
+using AlpacaConnect.Core.Secrets;
 
 namespace AlpacaConnect.Core.Trading;
 
@@ -58,15 +62,19 @@ public sealed record Trade
 }
 
 /// <summary>
-/// Trade ids locate their row: "{userId}~{guid}", partition = user id, row = guid. client_order_id
-/// is derived from the guid, so every retry of one trade carries the same one.
+/// Trade ids locate their row: "{userId}~{row key}", partition = user id, row = a hash of the
+/// idempotency key. client_order_id is derived from the row key, so every retry of one trade carries
+/// the same one. The body hash tells a retry (same key, same body) from a reuse of the key.
 /// </summary>
 public static class TradeIds
 {
     public const char Separator = '~';
 
     /// <summary>A trade's row key: its idempotency key, hashed (32 hex digits), so the key cannot name two trades.</summary>
-    public static string RowKeyFor(string idempotencyKey) => TradeStore.Hash("idempotency-key:" + idempotencyKey)[..32];
+    public static string RowKeyFor(string idempotencyKey) => Hashing.Sha256Hex("idempotency-key:" + idempotencyKey)[..32];
+
+    /// <summary>Stable hash of the parsed request, so the same order in other whitespace is still "the same body".</summary>
+    public static string BodyHash(TradeRequest request) => Hashing.Sha256Hex(JsonSerializer.Serialize(request, JsonBody.Options));
 
     public static string Compose(string userId, string rowKey) => $"{userId}{Separator}{rowKey}";
 
@@ -80,6 +88,6 @@ public static class TradeIds
             return false;
         userId = tradeId![..at];
         rowKey = tradeId[(at + 1)..];
-        return Connections.UserIds.IsValid(userId) && rowKey.Length == 32 && rowKey.All(char.IsAsciiHexDigitLower);
+        return UserIds.IsValid(userId) && rowKey.Length == 32 && rowKey.All(char.IsAsciiHexDigitLower);
     }
 }

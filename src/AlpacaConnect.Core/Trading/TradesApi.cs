@@ -47,7 +47,7 @@ public sealed partial class TradesApi(
         if (errors.Count > 0)
             return Problems.Validation(errors, "Nothing was stored or queued.");
 
-        var trade = TradeEntity.Accepted(body.UserId, TradeIds.RowKeyFor(key), body.Env, body.Order, time.GetUtcNow(), TradeStore.BodyHash(body));
+        var trade = TradeEntity.Accepted(body.UserId, TradeIds.RowKeyFor(key), body.Env, body.Order, time.GetUtcNow(), TradeIds.BodyHash(body));
         trade.RaiseAccepted();
         switch (await dispatch.AcceptAsync(trade, ct))
         {

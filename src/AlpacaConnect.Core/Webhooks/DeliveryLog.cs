@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using AlpacaConnect.Core.Storage;
+using AlpacaConnect.Core.Events;
 
 namespace AlpacaConnect.Core.Webhooks;
 
@@ -39,7 +40,7 @@ public sealed class DeliveryLog(Tables tables)
 {
     private TableClient Table => tables.Get(Tables.WebhookDeliveries);
 
-    public async Task RecordAsync(DeliveryAttempt attempt, WebhookEvent e, CancellationToken ct) =>
+    public async Task RecordAsync(DeliveryAttempt attempt, DomainEvent e, CancellationToken ct) =>
         await Table.UpsertEntityAsync(new TableEntity(attempt.SubscriptionId, $"{attempt.EventId}~{attempt.Attempt.ToString("D2", CultureInfo.InvariantCulture)}")
         {
             ["EventId"] = attempt.EventId,
@@ -63,10 +64,10 @@ public sealed class DeliveryLog(Tables tables)
         await ReadAsync(Table.QueryAsync<TableEntity>(e => e.GetString("EventId") == eventId, cancellationToken: ct));
 
     /// <summary>The event as it was delivered to this subscription, for a redelivery.</summary>
-    public async Task<WebhookEvent?> FindEventAsync(string subscriptionId, string eventId, CancellationToken ct)
+    public async Task<DomainEvent?> FindEventAsync(string subscriptionId, string eventId, CancellationToken ct)
     {
         await foreach (var row in Table.QueryAsync<TableEntity>(e => e.PartitionKey == subscriptionId && e.GetString("EventId") == eventId, maxPerPage: 1, cancellationToken: ct))
-            return new WebhookEvent(eventId, row.GetString("EventType"), row.GetDateTimeOffset("EventTimestamp")!.Value, JsonNode.Parse(row.GetString("DataJson"))!.AsObject());
+            return new DomainEvent(eventId, row.GetString("EventType"), row.GetDateTimeOffset("EventTimestamp")!.Value, JsonNode.Parse(row.GetString("DataJson"))!.AsObject());
         return null;
     }
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Azure;
 using Azure.Data.Tables;
-using AlpacaConnect.Core.Connections;
+using AlpacaConnect.Core.Secrets;
 using AlpacaConnect.Core.Storage;
 using Microsoft.Extensions.Options;
 
@@ -160,9 +160,9 @@ public sealed class SubscriptionStore(Tables tables, TokenProtector protector, I
         var entity = await FindAsync(id, ct);
         if (entity is null)
             return null;
-        var secrets = new List<string> { await protector.UnprotectStringAsync(new ProtectedToken(entity.SecretCiphertext, entity.SecretKeyVersion), Owner(id), ct) };
+        var secrets = new List<string> { await protector.UnprotectAsync(new ProtectedValue(entity.SecretCiphertext, entity.SecretKeyVersion), Owner(id), ct) };
         if (entity.PreviousSecretCiphertext is not null && entity.PreviousSecretKeyVersion is not null && entity.PreviousSecretExpiresAt > time.GetUtcNow())
-            secrets.Add(await protector.UnprotectStringAsync(new ProtectedToken(entity.PreviousSecretCiphertext, entity.PreviousSecretKeyVersion), Owner(id), ct));
+            secrets.Add(await protector.UnprotectAsync(new ProtectedValue(entity.PreviousSecretCiphertext, entity.PreviousSecretKeyVersion), Owner(id), ct));
         return (entity.ToSubscription(), secrets);
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using AlpacaConnect.Core.Http;
 using AlpacaConnect.Core.Storage;
+using AlpacaConnect.Core.Events;
 
 namespace AlpacaConnect.Core.Webhooks;
 
@@ -17,9 +18,9 @@ public sealed record WebhookDelivery
     public required JsonObject Data { get; init; }
     public int Attempt { get; init; }
 
-    [JsonIgnore] public WebhookEvent Event => new(EventId, Type, Timestamp, Data);
+    [JsonIgnore] public DomainEvent Event => new(EventId, Type, Timestamp, Data);
 
-    public static WebhookDelivery First(string subscriptionId, WebhookEvent e) => new()
+    public static WebhookDelivery First(string subscriptionId, DomainEvent e) => new()
     {
         SubscriptionId = subscriptionId,
         EventId = e.Id,

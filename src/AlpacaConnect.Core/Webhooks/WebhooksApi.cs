@@ -1,5 +1,6 @@
 using AlpacaConnect.Core.Http;
 using Microsoft.AspNetCore.Http;
+using AlpacaConnect.Core.Events;
 
 namespace AlpacaConnect.Core.Webhooks;
 
@@ -33,9 +34,9 @@ public sealed class WebhooksApi(SubscriptionStore subscriptions, DeliveryLog log
         else if (body.Url.Length > 2000)
             errors["url"] = ["At most 2000 characters."];
         var types = body.EventTypes is null or { Count: 0 } ? ["*"] : body.EventTypes;
-        var unknown = types.Where(t => t != "*" && !WebhookEventTypes.All.Contains(t)).ToList();
+        var unknown = types.Where(t => t != "*" && !EventTypes.All.Contains(t)).ToList();
         if (unknown.Count > 0)
-            errors["event_types"] = [$"Unknown: {string.Join(", ", unknown)}. Use \"*\" or any of: {string.Join(", ", WebhookEventTypes.All)}."];
+            errors["event_types"] = [$"Unknown: {string.Join(", ", unknown)}. Use \"*\" or any of: {string.Join(", ", EventTypes.All)}."];
         if (body.Description is { Length: > 500 })
             errors["description"] = ["At most 500 characters."];
         if (errors.Count > 0)
@@ -68,7 +69,7 @@ public sealed class WebhooksApi(SubscriptionStore subscriptions, DeliveryLog log
         var ct = request.HttpContext.RequestAborted;
         if (await subscriptions.GetAsync(id, ct) is null)
             return NotFound(id);
-        var e = WebhookEvent.Create(WebhookEventTypes.Test, time.GetUtcNow(), new { subscription_id = id, message = "This is a test event." });
+        var e = DomainEvent.Create(EventTypes.Test, time.GetUtcNow(), new { subscription_id = id, message = "This is a test event." });
         await queue.EnqueueAsync(WebhookDelivery.First(id, e), delay: null, ct);
         return JsonBody.Ok(new EventQueued(e.Id, id), StatusCodes.Status202Accepted);
     }

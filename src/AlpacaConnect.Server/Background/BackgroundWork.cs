@@ -1,3 +1,4 @@
+using AlpacaConnect.Core.Outbox;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Trading;
 using AlpacaConnect.Core.Webhooks;

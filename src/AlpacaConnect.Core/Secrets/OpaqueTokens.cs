@@ -1,18 +1,17 @@
 using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.WebUtilities;
 
-namespace AlpacaConnect.Core.Connect;
+namespace AlpacaConnect.Core.Secrets;
 
 /// <summary>
-/// Random single-use values (link ids, OAuth states). Only their SHA-256 is stored, so someone who
-/// can read the table still cannot redeem what is in it.
+/// Random values handed out once (link ids, OAuth states, PKCE verifiers). Only their SHA-256 is
+/// stored, so someone who can read the table still cannot redeem what is in it.
 /// </summary>
-internal static class OpaqueTokens
+public static class OpaqueTokens
 {
     public static string New() => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
 
-    public static string Hash(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
+    public static string Hash(string value) => Hashing.Sha256Hex(value);
 
     /// <summary>Plausible shape before any lookup: 43 base64url characters.</summary>
     public static bool LooksValid(string? value) =>

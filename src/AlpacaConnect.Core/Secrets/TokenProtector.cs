@@ -1,12 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
-using AlpacaConnect.Core.Alpaca;
-using AlpacaConnect.Core.Secrets;
+namespace AlpacaConnect.Core.Secrets;
 
-namespace AlpacaConnect.Core.Connections;
-
-/// <summary>A token encrypted at rest, with the key version that can open it.</summary>
-public sealed record ProtectedToken(string Ciphertext, string KeyVersion);
+/// <summary>A secret value encrypted at rest, with the key version that can open it.</summary>
+public sealed record ProtectedValue(string Ciphertext, string KeyVersion);
 
 /// <summary>
 /// AES-256-GCM with the key from Key Vault. The key version is stored beside the ciphertext so the
@@ -18,13 +15,8 @@ public sealed class TokenProtector(SecretStore secrets)
     private const int NonceSize = 12;
     private const int TagSize = 16;
 
-    public Task<ProtectedToken> ProtectAsync(AccessToken token, string owner, CancellationToken ct) => ProtectAsync(token.Value, owner, ct);
-
-    public async Task<AccessToken> UnprotectAsync(ProtectedToken token, string owner, CancellationToken ct) =>
-        new(await UnprotectStringAsync(token, owner, ct));
-
     /// <summary>Any secret value at rest (tokens, webhook signing secrets) under the same key.</summary>
-    public async Task<ProtectedToken> ProtectAsync(string value, string owner, CancellationToken ct)
+    public async Task<ProtectedValue> ProtectAsync(string value, string owner, CancellationToken ct)
     {
         var key = await secrets.GetAsync(SecretNames.TokenEncryptionKey, ct);
         var plaintext = Encoding.UTF8.GetBytes(value);
@@ -33,10 +25,10 @@ public sealed class TokenProtector(SecretStore secrets)
         RandomNumberGenerator.Fill(nonce);
         using (var aes = new AesGcm(KeyBytes(key), TagSize))
             aes.Encrypt(nonce, plaintext, output.AsSpan(NonceSize + TagSize), output.AsSpan(NonceSize, TagSize), Encoding.UTF8.GetBytes(owner));
-        return new ProtectedToken(Convert.ToBase64String(output), key.Version);
+        return new ProtectedValue(Convert.ToBase64String(output), key.Version);
     }
 
-    public async Task<string> UnprotectStringAsync(ProtectedToken token, string owner, CancellationToken ct)
+    public async Task<string> UnprotectAsync(ProtectedValue token, string owner, CancellationToken ct)
     {
         var key = await secrets.GetVersionAsync(SecretNames.TokenEncryptionKey, token.KeyVersion, ct);
         var input = Convert.FromBase64String(token.Ciphertext);

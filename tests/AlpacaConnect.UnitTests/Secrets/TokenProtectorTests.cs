@@ -1,11 +1,9 @@
 using System.Security.Cryptography;
-using AlpacaConnect.Core.Alpaca;
-using AlpacaConnect.Core.Connections;
 using AlpacaConnect.Core.Secrets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace AlpacaConnect.UnitTests.Connections;
+namespace AlpacaConnect.UnitTests.Secrets;
 
 public sealed class TokenProtectorTests
 {
@@ -14,14 +12,14 @@ public sealed class TokenProtectorTests
         Options.Create(new SecretsOptions()), TimeProvider.System));
 
     private static readonly string Key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-    private static readonly AccessToken Token = new("oauth-token-5f1b2c3d4e");
+    private const string Token = "oauth-token-5f1b2c3d4e";
 
     [Fact]
     public async Task A_token_round_trips_and_is_never_stored_in_clear()
     {
         var protector = Protector(Key);
         var sealedToken = await protector.ProtectAsync(Token, "alice|paper", default);
-        Assert.DoesNotContain(Token.Value, sealedToken.Ciphertext, StringComparison.Ordinal);
+        Assert.DoesNotContain(Token, sealedToken.Ciphertext, StringComparison.Ordinal);
         Assert.Equal("config", sealedToken.KeyVersion);
         Assert.Equal(Token, await protector.UnprotectAsync(sealedToken, "alice|paper", default));
 
@@ -51,8 +49,4 @@ public sealed class TokenProtectorTests
         Assert.Contains("token-encryption-key", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(key, error.Message, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public void An_access_token_never_prints_itself() =>
-        Assert.DoesNotContain(Token.Value, $"{Token}", StringComparison.Ordinal);
 }

@@ -1,0 +1,32 @@
+namespace AlpacaConnect.Core.Events;
+
+/// <summary>
+/// Every event type the system raises, by name. A type's data only gains fields; a change that
+/// would break a reader gets a new <see cref="DomainEvent.Version"/> (see there).
+/// </summary>
+public static class EventTypes
+{
+    public const string ConnectionConnected = "connection.connected";
+    public const string ConnectionDisconnected = "connection.disconnected";
+    public const string ConnectionRevoked = "connection.revoked";
+    /// <summary>Alpaca granted a connect that was then refused (e.g. the account is another user's); nothing was stored.</summary>
+    public const string ConnectionRefused = "connection.refused";
+    public const string TradeAccepted = "trade.accepted";
+    public const string TradeSubmitted = "trade.submitted";
+    public const string TradeRejected = "trade.rejected";
+    public const string TradeFailed = "trade.failed";
+    public const string OrderPartiallyFilled = "order.partially_filled";
+    public const string OrderFilled = "order.filled";
+    public const string OrderCanceled = "order.canceled";
+    public const string OrderExpired = "order.expired";
+    /// <summary>Sent only by the "send a test event" endpoint.</summary>
+    public const string Test = "webhook.test";
+
+    /// <summary>What subscribers can ask for (the test event is sent to one subscription on request only).</summary>
+    public static readonly IReadOnlyList<string> All =
+    [
+        ConnectionConnected, ConnectionDisconnected, ConnectionRevoked, ConnectionRefused,
+        TradeAccepted, TradeSubmitted, TradeRejected, TradeFailed,
+        OrderPartiallyFilled, OrderFilled, OrderCanceled, OrderExpired,
+    ];
+}

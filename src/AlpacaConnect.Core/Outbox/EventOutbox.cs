@@ -1,0 +1,130 @@
+using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
+using AlpacaConnect.Core.Events;
+using AlpacaConnect.Core.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AlpacaConnect.Core.Outbox;
+
+/// <summary>The tables whose partitions carry outbox rows; each producer registers its own (<see cref="OutboxServiceCollectionExtensions.AddOutboxTable"/>).</summary>
+public sealed class OutboxOptions
+{
+    public HashSet<string> Tables { get; } = [];
+}
+
+/// <summary>
+/// A change and the events it raised, committed together: the events ride as outbox rows in the
+/// changed entity's partition, in one entity-group transaction, so there is no change without its
+/// events and no event without its change. After the commit they go to the <see cref="IEventDispatcher"/>
+/// and their rows are marked dispatched; if the process dies in between, <see cref="OutboxSweep"/>
+/// dispatches them later. An event nobody wants is not written, so a change nobody watches stays a
+/// one-entity write (one round trip).
+/// </summary>
+public sealed partial class EventOutbox(Tables tables, IEventDispatcher dispatcher, IOptions<OutboxOptions> options, ILogger<EventOutbox> logger)
+{
+    /// <summary>Outbox rows' row keys start with this, so readers of a partition can tell them from its entities.</summary>
+    public const string RowPrefix = "evt~";
+
+    /// <summary>
+    /// Writes <paramref name="change"/> and the events anyone wants, then dispatches those. Storage
+    /// refusals (409 for an Add that exists, 412 for a stale ETag, 404) come out as they are, with
+    /// nothing written. Returns the changed entity's new ETag.
+    /// </summary>
+    public async Task<ETag> CommitAsync(string table, TableTransactionAction change, IEnumerable<DomainEvent> events, CancellationToken ct)
+    {
+        var client = Table(table);
+        var wanted = await WantedAsync(events, ct);
+        ETag? etag;
+        if (wanted.Count == 0)
+            etag = (await WriteAloneAsync(client, change, ct)).Headers.ETag;
+        else
+        {
+            var result = await client.SubmitTransactionAsync([change, .. Rows(change.Entity.PartitionKey, wanted)], ct);
+            etag = result.Value[0].Headers.ETag;
+        }
+        await DispatchAsync(client, change.Entity.PartitionKey, wanted, ct);
+        return etag ?? throw new InvalidOperationException("Table storage returned no ETag.");
+    }
+
+    /// <summary>Events that change no entity (e.g. a refused connect): their outbox rows are the whole write, none if nobody wants them.</summary>
+    public async Task RecordAsync(string table, string partitionKey, IEnumerable<DomainEvent> events, CancellationToken ct)
+    {
+        var client = Table(table);
+        var wanted = await WantedAsync(events, ct);
+        if (wanted.Count == 0)
+            return;
+        await client.SubmitTransactionAsync(Rows(partitionKey, wanted), ct);
+        await DispatchAsync(client, partitionKey, wanted, ct);
+    }
+
+    /// <summary>Hands committed events on and marks their rows dispatched; a failure leaves them to the sweep.</summary>
+    internal async Task DispatchAsync(TableClient table, string partitionKey, IReadOnlyList<DomainEvent> events, CancellationToken ct)
+    {
+        foreach (var e in events)
+        {
+            try
+            {
+                await dispatcher.DispatchAsync(e, ct);
+                await table.UpdateEntityAsync(new TableEntity(partitionKey, RowPrefix + e.Id) { [Columns.Dispatched] = true }, ETag.All, TableUpdateMode.Merge, ct);
+            }
+            catch (Exception ex) when (ex is RequestFailedException or HttpRequestException)
+            {
+                LogDispatchDeferred(e.Id, e.Type, ex.Message);
+            }
+        }
+    }
+
+    internal TableClient Table(string name) => options.Value.Tables.Contains(name)
+        ? tables.Get(name)
+        : throw new InvalidOperationException($"Table '{name}' is not registered with the outbox (AddOutboxTable), so the sweep would never find its events.");
+
+    internal static class Columns
+    {
+        public const string Type = "EventType";
+        public const string Version = "EventVersion";
+        public const string Timestamp = "EventTimestamp";
+        public const string Data = "DataJson";
+        public const string Dispatched = "Dispatched";
+    }
+
+    internal static DomainEvent FromRow(TableEntity row) => new(
+        row.RowKey[RowPrefix.Length..],
+        row.GetString(Columns.Type),
+        row.GetDateTimeOffset(Columns.Timestamp)!.Value,
+        JsonNode.Parse(row.GetString(Columns.Data))!.AsObject(),
+        row.GetInt32(Columns.Version) ?? 1); // rows written before versions were stored are version 1
+
+    private static IEnumerable<TableTransactionAction> Rows(string partitionKey, IEnumerable<DomainEvent> events) =>
+        events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partitionKey, RowPrefix + e.Id)
+        {
+            [Columns.Type] = e.Type,
+            [Columns.Version] = e.Version,
+            [Columns.Timestamp] = e.Timestamp,
+            [Columns.Data] = e.Data.ToJsonString(),
+            [Columns.Dispatched] = false,
+        }));
+
+    private async Task<IReadOnlyList<DomainEvent>> WantedAsync(IEnumerable<DomainEvent> events, CancellationToken ct)
+    {
+        var wanted = new List<DomainEvent>();
+        foreach (var e in events)
+            if (await dispatcher.WantsAsync(e.Type, ct))
+                wanted.Add(e);
+        return wanted;
+    }
+
+    private static Task<Response> WriteAloneAsync(TableClient table, TableTransactionAction change, CancellationToken ct) => change.ActionType switch
+    {
+        TableTransactionActionType.Add => table.AddEntityAsync(change.Entity, ct),
+        TableTransactionActionType.UpdateReplace => table.UpdateEntityAsync(change.Entity, change.ETag, TableUpdateMode.Replace, ct),
+        TableTransactionActionType.UpdateMerge => table.UpdateEntityAsync(change.Entity, change.ETag, TableUpdateMode.Merge, ct),
+        TableTransactionActionType.UpsertReplace => table.UpsertEntityAsync(change.Entity, TableUpdateMode.Replace, ct),
+        TableTransactionActionType.UpsertMerge => table.UpsertEntityAsync(change.Entity, TableUpdateMode.Merge, ct),
+        _ => throw new NotSupportedException($"The outbox writes changes, not {change.ActionType}."),
+    };
+
+    [LoggerMessage(LogLevel.Warning, "Event {EventId} ({EventType}) recorded but not yet dispatched ({Error}); the outbox sweep will dispatch it")]
+    private partial void LogDispatchDeferred(string eventId, string eventType, string error);
+}
