@@ -22,6 +22,9 @@ public sealed record AlpacaError(AlpacaErrorKind Kind, int Status, int? Code, st
     /// <summary>Worth trying again later: the same request may succeed.</summary>
     public bool IsTransient => Kind is AlpacaErrorKind.RateLimited or AlpacaErrorKind.ServerError
         or AlpacaErrorKind.Timeout or AlpacaErrorKind.Unreachable;
+
+    /// <summary>Alpaca's words with the status and code, for a trade's reason, a problem's detail or a log line.</summary>
+    public string Describe() => Code is { } code ? $"{Message} (HTTP {Status}, code {code})" : $"{Message} (HTTP {Status})";
 }
 
 /// <summary>Either Alpaca's answer or its refusal; transport failures are refusals too, never exceptions.</summary>

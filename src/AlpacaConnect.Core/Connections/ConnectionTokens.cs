@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using AlpacaConnect.Core.Alpaca;
+using Microsoft.AspNetCore.Http;
 
 namespace AlpacaConnect.Core.Connections;
 
@@ -32,6 +33,17 @@ public sealed class ConnectionTokens(ConnectionStore store, TimeProvider time)
     {
         _cache.TryRemove((userId, env), out _);
         await store.MarkRevokedAsync(userId, env, ct);
+    }
+
+    /// <summary>
+    /// Alpaca refused a call made with the user's token: a 401 means the user revoked the app, so the
+    /// connection is marked revoked first. Returns the answer for the caller.
+    /// </summary>
+    public async Task<IResult> RefusedAsync(string userId, AlpacaEnv env, AlpacaError error, string what)
+    {
+        if (error.Kind == AlpacaErrorKind.Unauthorized)
+            await RevokeAsync(userId, env, CancellationToken.None);
+        return AlpacaRefusals.Problem(error, what, time.GetUtcNow());
     }
 
     public void Forget(string userId, AlpacaEnv env) => _cache.TryRemove((userId, env), out _);

@@ -9,7 +9,7 @@ namespace AlpacaConnect.Core.Trading;
 /// GET /api/connections/{userId}/{env}/account|positions|orders (key): Alpaca's own answers, read
 /// through the user's token, for chat bots that show a balance or the open orders.
 /// </summary>
-public sealed class BrokerageReadsApi(ConnectionTokens tokens, AlpacaTradingClient alpaca, TradesApi trades)
+public sealed class BrokerageReadsApi(ConnectionTokens tokens, AlpacaTradingClient alpaca)
 {
     private static readonly string[] OrderStatuses = ["open", "closed", "all"];
 
@@ -49,6 +49,6 @@ public sealed class BrokerageReadsApi(ConnectionTokens tokens, AlpacaTradingClie
         var result = await read(alpacaEnv, connection.Value.Token, ct);
         return result.IsSuccess
             ? Results.Json(result.Value, AlpacaJson.Options)
-            : await trades.AlpacaRefusalAsync(userId, alpacaEnv, result.Error!, what);
+            : await tokens.RefusedAsync(userId, alpacaEnv, result.Error!, what);
     }
 }

@@ -164,11 +164,11 @@ public sealed partial class TradeExecutor(
         {
             case AlpacaErrorKind.Unauthorized:
                 await tokens.RevokeAsync(userId, env, ct);
-                await FinishAsync(message, TradeStatus.Failed, $"Alpaca refused the user's token ({Describe(error)}); the connection is marked revoked.", ct);
+                await FinishAsync(message, TradeStatus.Failed, $"Alpaca refused the user's token ({error.Describe()}); the connection is marked revoked.", ct);
                 return;
 
             case AlpacaErrorKind.Forbidden or AlpacaErrorKind.Invalid or AlpacaErrorKind.NotFound:
-                await FinishAsync(message, TradeStatus.Rejected, Describe(error), ct);
+                await FinishAsync(message, TradeStatus.Rejected, error.Describe(), ct);
                 return;
 
             case AlpacaErrorKind.RateLimited:
@@ -188,14 +188,14 @@ public sealed partial class TradeExecutor(
                     // Left accepted (visibly pending), with no message: the status sync settles it by
                     // lookup after the deadline, and does not start another chain before that.
                     await MarkNextAttemptAsync(message, message.AcceptedAt + _options.SubmitDeadline, ct);
-                    LogRetriesExhausted(message.TradeId, attempt, Describe(error));
+                    LogRetriesExhausted(message.TradeId, attempt, error.Describe());
                     return;
                 }
                 var backoff = Clamp(_options.RetryBaseDelay * Math.Pow(2, message.Attempt), TimeSpan.Zero, _options.MaxRetryDelay);
                 var delay = backoff + Jitter(backoff / 2);
                 if (await MarkNextAttemptAsync(message, time.GetUtcNow() + delay, ct) is not { } retrying)
                     return;
-                LogTransient(message.TradeId, attempt, Describe(error), delay.TotalSeconds);
+                LogTransient(message.TradeId, attempt, error.Describe(), delay.TotalSeconds);
                 await queue.EnqueueAsync(retrying with { Attempt = attempt, Inline = false }, delay, ct);
                 return;
         }
@@ -269,7 +269,7 @@ public sealed partial class TradeExecutor(
         var canceled = await alpaca.CancelOrderAsync(trade.AlpacaEnv, connection.Value.Token, order.Id, ct);
         trade.Record(trade.Status, time.GetUtcNow(), canceled.IsSuccess
             ? "cancel requested before submission; cancel sent to Alpaca"
-            : $"cancel requested before submission; Alpaca refused the cancel ({Describe(canceled.Error!)})");
+            : $"cancel requested before submission; Alpaca refused the cancel ({canceled.Error!.Describe()})");
         if (!canceled.IsSuccess)
             return;
         // Alpaca's 204 has no body: record what the order is now (canceled, or pending_cancel); the sync follows the rest.
@@ -319,9 +319,6 @@ public sealed partial class TradeExecutor(
 
     private static bool IsDuplicateClientOrderId(AlpacaError error) =>
         error.Kind == AlpacaErrorKind.Invalid && error.Message.Contains("client_order_id must be unique", StringComparison.OrdinalIgnoreCase);
-
-    internal static string Describe(AlpacaError error) =>
-        error.Code is { } code ? $"{error.Message} (HTTP {error.Status}, code {code})" : $"{error.Message} (HTTP {error.Status})";
 
     private static TimeSpan Clamp(TimeSpan value, TimeSpan min, TimeSpan max) => value < min ? min : value > max ? max : value;
 

@@ -104,7 +104,7 @@ public sealed partial class TradesApi(
                     return Problems.Create(StatusCodes.Status409Conflict, "connection-inactive", "The connection is no longer active.", "Cancel the order in Alpaca's dashboard.");
                 var canceled = await alpaca.CancelOrderAsync(trade.AlpacaEnv, connection.Value.Token, trade.AlpacaOrderId, ct);
                 if (!canceled.IsSuccess)
-                    return await AlpacaRefusalAsync(userId, trade.AlpacaEnv, canceled.Error!, "cancel");
+                    return await tokens.RefusedAsync(userId, trade.AlpacaEnv, canceled.Error!, "cancel");
                 sentToAlpaca = true;
                 // If the read fails, the cancel still stands; the status sync records its outcome.
                 var readBack = await alpaca.GetOrderAsync(trade.AlpacaEnv, connection.Value.Token, trade.AlpacaOrderId, ct);
@@ -121,25 +121,6 @@ public sealed partial class TradesApi(
                 return JsonBody.Ok(trade.ToTrade(), StatusCodes.Status202Accepted);
         }
         return Problems.Create(StatusCodes.Status409Conflict, "trade-busy", "The trade is changing right now.", "Try the cancel again.");
-    }
-
-    /// <summary>Maps Alpaca's refusal of a call made for the caller to a problem, noting a revoked token.</summary>
-    internal async Task<IResult> AlpacaRefusalAsync(string userId, AlpacaEnv env, AlpacaError error, string what)
-    {
-        var detail = TradeExecutor.Describe(error);
-        switch (error.Kind)
-        {
-            case AlpacaErrorKind.Unauthorized:
-                await tokens.RevokeAsync(userId, env, CancellationToken.None);
-                return Problems.Create(StatusCodes.Status409Conflict, "connection-revoked", "Alpaca refused the user's token; the connection is now marked revoked.", detail);
-            case AlpacaErrorKind.RateLimited:
-                var retry = error.RateLimitReset is { } reset ? Math.Max(1, (int)Math.Ceiling((reset - time.GetUtcNow()).TotalSeconds)) : 5;
-                return new RetryAfterResult(Problems.Create(StatusCodes.Status429TooManyRequests, "alpaca-rate-limited", "Alpaca's rate limit for this account is exhausted.", detail), retry);
-            case AlpacaErrorKind.ServerError or AlpacaErrorKind.Timeout or AlpacaErrorKind.Unreachable:
-                return Problems.Create(StatusCodes.Status502BadGateway, "alpaca-unavailable", $"Alpaca did not complete the {what}.", detail);
-            default:
-                return Problems.Create(StatusCodes.Status409Conflict, "alpaca-refused", $"Alpaca refused the {what}.", detail);
-        }
     }
 
     private static LocationResult Answer(TradeEntity trade)
