@@ -1,36 +1,30 @@
 using AlpacaConnect.TestSupport;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using AlpacaConnect.Core.Trading;
-using AlpacaConnect.Sandbox;
-using AlpacaConnect.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace AlpacaConnect.Benchmarks;
 
 /// <summary>
-/// The whole system, as the integration tests' TestSystem builds it: the Sandbox and the Server on
-/// real loopback ports (Kestrel), storage in Azurite under a fresh prefix. Adds only observation:
+/// The whole system, started as the integration tests' TestSystem starts it (TestSupport's
+/// <see cref="SystemStart"/>): the Sandbox and the Server on real loopback ports (Kestrel), storage in
+/// the shared Azurite under a fresh prefix. Adds only observation:
 /// the storage-metric listener, a queue-poll classifier, a progress log and an Alpaca in-flight gauge.
 /// </summary>
 internal sealed class BenchSystem : IAsyncDisposable
 {
     public const string FunctionKey = "bench-function-key-0123456789";
     public const string ClientId = "sandbox-client-id";
-    public const string ClientSecret = "sandbox-client-secret";
+    public const string ClientSecret = SystemStart.SandboxClientSecret;
     public const string ReturnOrigin = "https://app.example.com";
-    /// <summary>As the integration tests: AZURITE_CONNECTION_STRING if set, else the default ports.</summary>
-    public static string StorageConnectionString =>
-        Environment.GetEnvironmentVariable("AZURITE_CONNECTION_STRING") is { Length: > 0 } cs ? cs : "UseDevelopmentStorage=true";
+    /// <summary>The shared Azurite, as the integration tests use it.</summary>
+    public static string StorageConnectionString => Azurite.ConnectionString;
     public const int SandboxSeed = 20240601;
 
     private readonly WebApplication _sandbox;
@@ -74,15 +68,12 @@ internal sealed class BenchSystem : IAsyncDisposable
 
     public static async Task<BenchSystem> StartAsync(BenchOptions options)
     {
-        var prefix = "bench" + Guid.NewGuid().ToString("N")[..10];
-        int serverPort = FreePort.Next(), sandboxPort = FreePort.Next();
-        var serverUrl = new Uri($"http://127.0.0.1:{serverPort}");
-        var sandboxUrl = new Uri($"http://127.0.0.1:{sandboxPort}");
+        var prefix = Azurite.NewPrefix("bench", 10);
+        var urls = SystemUrls.Next();
 
         var gauge = new InFlightGauge();
-        var sandbox = SandboxApp.Build(["--urls", sandboxUrl.ToString(), "--Logging:LogLevel:Default=Warning"], o =>
+        var sandbox = SystemStart.BuildSandbox(urls, o =>
         {
-            o.RedirectUris = new Uri(serverUrl, "/api/oauth/callback").ToString();
             o.ClientId = ClientId;
             o.ClientSecret = ClientSecret;
             o.LatencyMs = options.LatencyMs;
@@ -92,7 +83,7 @@ internal sealed class BenchSystem : IAsyncDisposable
             o.TimeoutRate = 0;
             o.MarketAlwaysOpen = true;
             o.Seed = SandboxSeed;
-        });
+        }, "--Logging:LogLevel:Default=Warning");
         // Observation only: how many order placements are at the Sandbox at once.
         sandbox.Use(async (HttpContext http, RequestDelegate next) =>
         {
@@ -113,60 +104,29 @@ internal sealed class BenchSystem : IAsyncDisposable
         });
         await sandbox.StartAsync();
 
-        var config = new Dictionary<string, string?>
-        {
-            ["AzureWebJobsStorage"] = StorageConnectionString,
-            ["Storage:Prefix"] = prefix,
-            ["Alpaca:SandboxUrl"] = sandboxUrl.ToString(),
-            ["Connect:PublicBaseUrl"] = serverUrl.ToString(),
-            ["Connect:AllowedReturnOrigins"] = ReturnOrigin,
-            ["Server:FunctionKey"] = FunctionKey,
-            ["Secrets:AlpacaClientSecret"] = ClientSecret,
-            ["Secrets:TokenEncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            ["Secrets:LinkSigningSecret"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            ["Logging:LogLevel:Default"] = "Warning",
-            // "No Key Vault" / "using the Sandbox" start-up warnings are expected here.
-            ["Logging:LogLevel:AlpacaConnect.Core.StartupReport"] = "Error",
-            // Yearly: the timer never fires during a run; phase 5 runs the sync explicitly.
-            ["Trading:StatusSyncSchedule"] = "0 0 0 1 1 *",
-            // Queue runner timings and trading retries stay at their production defaults.
-        };
+        var config = SystemStart.AppSettings(urls, StorageConnectionString, prefix, FunctionKey, ReturnOrigin,
+            tokenEncryptionKey: SystemStart.NewKey(), linkSigningSecret: SystemStart.NewKey(), logLevel: "Warning");
+        // "No Key Vault" / "using the Sandbox" start-up warnings are expected here.
+        config["Logging:LogLevel:AlpacaConnect.Core.StartupReport"] = "Error";
+        // The status sync timer never fires (phase 5 runs the sync explicitly); queue runner timings
+        // and trading retries stay at their production defaults.
 
         var progress = new TradeProgressLog();
         StorageRequestLog.Prefix = prefix;
-        var server = ServerApp.Build(["--urls", serverUrl.ToString()],
-            c => c.AddInMemoryCollection(config),
-            services =>
-            {
-                services.AddSingleton<ILoggerProvider>(progress);
-                services.AddLogging(b => b.AddFilter<TradeProgressLog>(TradeProgressLog.ExecutorCategory, LogLevel.Information));
-                // Runs before the app's own factories (StorageAccount.Tables/Queues), which add their metric policy to the same options.
-                services.Configure<QueueClientOptions>("Default", o => o.AddPolicy(new StorageRequestLog("queue"), Azure.Core.HttpPipelinePosition.PerRetry));
-                services.Configure<TableClientOptions>("Default", o => o.AddPolicy(new StorageRequestLog("table"), Azure.Core.HttpPipelinePosition.PerRetry));
-            });
-        await server.StartAsync();
+        var server = await SystemStart.StartServerAsync(urls.App, config, services =>
+        {
+            services.AddSingleton<ILoggerProvider>(progress);
+            services.AddLogging(b => b.AddFilter<TradeProgressLog>(TradeProgressLog.ExecutorCategory, LogLevel.Information));
+            // Runs before the app's own factories (StorageAccount.Tables/Queues), which add their metric policy to the same options.
+            services.Configure<QueueClientOptions>("Default", o => o.AddPolicy(new StorageRequestLog("queue"), Azure.Core.HttpPipelinePosition.PerRetry));
+            services.Configure<TableClientOptions>("Default", o => o.AddPolicy(new StorageRequestLog("table"), Azure.Core.HttpPipelinePosition.PerRetry));
+        });
 
-        return new BenchSystem(sandbox, server, prefix, serverUrl, sandboxUrl, config, progress, gauge);
+        return new BenchSystem(sandbox, server, prefix, urls.App, urls.Sandbox, config, progress, gauge);
     }
 
     /// <summary>Connects <paramref name="userId"/> through the real consent flow; the Sandbox user is "{userId}-alpaca".</summary>
-    public async Task ConnectAsync(string userId)
-    {
-        using var created = await Api.PostAsJsonAsync("/api/connect-links", new { user_id = userId, env = "paper", return_url = ReturnOrigin + "/connected" });
-        var createdBody = await created.Content.ReadAsStringAsync();
-        if (created.StatusCode != HttpStatusCode.Created)
-            throw new InvalidOperationException($"POST /api/connect-links: {(int)created.StatusCode} {createdBody}");
-        using var doc = JsonDocument.Parse(createdBody);
-        var link = new Uri(doc.RootElement.GetProperty("url").GetString()!);
-
-        using var authorize = await Browser.GetAsync(link);
-        var consentUrl = authorize.Headers.Location ?? throw new InvalidOperationException($"Authorize did not redirect: {(int)authorize.StatusCode}");
-        using var consent = await ConsentPage.SubmitAsync(Browser, consentUrl, "allow", userId + "-alpaca");
-        var callbackUrl = consent.Headers.Location ?? throw new InvalidOperationException($"Consent did not redirect: {(int)consent.StatusCode}");
-        using var done = await Browser.GetAsync(callbackUrl);
-        if (done.Headers.Location?.ToString().Contains("alpaca_connect=connected", StringComparison.Ordinal) != true)
-            throw new InvalidOperationException($"Connect of {userId} did not complete: {(int)done.StatusCode} {done.Headers.Location}");
-    }
+    public Task ConnectAsync(string userId) => SystemStart.ConnectAsync(Api, Browser, userId, "paper", ReturnOrigin + "/connected");
 
     /// <summary>The OAuth code flow done directly against the Sandbox (no Server): a bearer token for <paramref name="username"/>.</summary>
     public async Task<string> DirectTokenAsync(string username)
@@ -236,23 +196,5 @@ internal sealed class BenchSystem : IAsyncDisposable
             await _sandbox.StopAsync(stop.Token);
         }
         await _sandbox.DisposeAsync();
-    }
-
-    /// <summary>Deletes every table and queue whose name starts with <paramref name="prefix"/>; returns how many.</summary>
-    public static async Task<(int Tables, int Queues)> DeletePrefixedAsync(string prefix)
-    {
-        var tables = new TableServiceClient(StorageConnectionString);
-        var tableNames = new List<string>();
-        await foreach (var table in tables.QueryAsync(t => t.Name.CompareTo(prefix) >= 0 && t.Name.CompareTo(prefix + "{") < 0))
-            tableNames.Add(table.Name);
-        foreach (var name in tableNames)
-            await tables.DeleteTableAsync(name);
-        var queues = new QueueServiceClient(StorageConnectionString);
-        var queueNames = new List<string>();
-        await foreach (var queue in queues.GetQueuesAsync(prefix: prefix))
-            queueNames.Add(queue.Name);
-        foreach (var name in queueNames)
-            await queues.DeleteQueueAsync(name);
-        return (tableNames.Count, queueNames.Count);
     }
 }

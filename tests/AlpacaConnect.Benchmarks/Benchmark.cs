@@ -1,3 +1,4 @@
+using AlpacaConnect.TestSupport;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -97,7 +98,7 @@ internal sealed class Benchmark(BenchOptions o)
             {
                 try
                 {
-                    var (tables, queues) = await BenchSystem.DeletePrefixedAsync(prefix);
+                    var (tables, queues) = await Azurite.DeletePrefixedAsync(prefix);
                     Report.Notes.Add($"Cleaned up Azurite: deleted {tables} tables and {queues} queues with prefix '{prefix}'.");
                 }
                 catch (Exception ex)
@@ -186,7 +187,7 @@ internal sealed class Benchmark(BenchOptions o)
             var warm = _s;
             _s = null!;
             await warm.DisposeAsync();
-            await BenchSystem.DeletePrefixedAsync(warmPrefix);
+            await Azurite.DeletePrefixedAsync(warmPrefix);
         }
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         Report.Add("Setup", "warm-up on a throwaway system (not measured), until the JIT settled", F($"{total} trades in {seconds:0.0} s ({rounds.Count} rounds)"));

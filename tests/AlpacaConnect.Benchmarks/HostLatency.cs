@@ -3,11 +3,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 using System.Text.Json;
-using AlpacaConnect.Sandbox;
 using AlpacaConnect.TestSupport;
-using Microsoft.AspNetCore.Builder;
 
 namespace AlpacaConnect.Benchmarks;
 
@@ -56,27 +53,18 @@ internal sealed class HostLatency(BenchOptions o)
 
     private async Task<(Latency Loaded, Latency Idle)> MeasureAsync(string host)
     {
-        var appUrl = new Uri($"http://127.0.0.1:{FreePort.Next()}");
-        var sandboxUrl = new Uri($"http://127.0.0.1:{FreePort.Next()}");
-        await using var sandbox = SandboxApp.Build(["--urls", sandboxUrl.ToString(), "--Logging:LogLevel:Default=Warning"], s =>
+        var urls = SystemUrls.Next();
+        var appUrl = urls.App;
+        await using var sandbox = await SystemStart.StartSandboxAsync(urls, s =>
         {
-            s.RedirectUris = new Uri(appUrl, "/api/oauth/callback").ToString();
             s.LatencyMs = o.LatencyMs;
             s.RateLimitPerMinute = 1_000_000;
             s.MarketAlwaysOpen = true;
-        });
-        await sandbox.StartAsync();
-        var settings = new Dictionary<string, string?>
-        {
-            ["Alpaca:SandboxUrl"] = sandboxUrl.ToString(),
-            ["Connect:PublicBaseUrl"] = appUrl.ToString(),
-            ["Connect:AllowedReturnOrigins"] = ReturnOrigin,
-            ["Secrets:AlpacaClientSecret"] = "sandbox-client-secret",
-            ["Secrets:TokenEncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            ["Secrets:LinkSigningSecret"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Trading:StatusSyncSchedule"] = "0 0 0 1 1 *",
-        };
+        }, "--Logging:LogLevel:Default=Warning");
+        // The Functions app has an Azurite of its own and binds the plain queue names: no prefix there.
+        var prefix = host == "Functions" ? "" : Azurite.NewPrefix("lat", 10);
+        var settings = SystemStart.AppSettings(urls, Azurite.ConnectionString, prefix, FunctionKey, ReturnOrigin,
+            tokenEncryptionKey: SystemStart.NewKey(), linkSigningSecret: SystemStart.NewKey(), logLevel: "Warning");
 
         await using var app = await StartAppAsync(host, appUrl, settings);
         Console.WriteLine($"[{host}] running at {appUrl}; connecting {o.Users} users");
@@ -99,32 +87,13 @@ internal sealed class HostLatency(BenchOptions o)
         return (latency, idle);
     }
 
-    private static async Task<IAsyncDisposable> StartAppAsync(string host, Uri url, Dictionary<string, string?> settings)
-    {
-        if (host == "Functions")
-            return await FunctionsApp.StartAsync(url, settings, new Dictionary<string, string>(), FunctionKey, new CapturedLogs());
-        var server = AlpacaConnect.Server.ServerApp.Build(["--urls", url.ToString()], c => Microsoft.Extensions.Configuration.MemoryConfigurationBuilderExtensions.AddInMemoryCollection(c,
-            new Dictionary<string, string?>(settings)
-            {
-                ["AzureWebJobsStorage"] = BenchSystem.StorageConnectionString,
-                ["Storage:Prefix"] = "lat" + Guid.NewGuid().ToString("N")[..10],
-                ["Server:FunctionKey"] = FunctionKey,
-            }));
-        await server.StartAsync();
-        return server;
-    }
+    private static async Task<IAsyncDisposable> StartAppAsync(string host, Uri url, Dictionary<string, string?> settings) =>
+        host == "Functions"
+            ? await FunctionsApp.StartAsync(url, settings, new Dictionary<string, string>(), FunctionKey, new CapturedLogs())
+            : await SystemStart.StartServerAsync(url, settings);
 
-    private static async Task ConnectAsync(HttpClient api, HttpClient browser, string user)
-    {
-        var link = await api.PostAsJsonAsync("/api/connect-links", new { user_id = user, env = "paper", return_url = ReturnOrigin + "/done" });
-        link.EnsureSuccessStatusCode();
-        using var doc = JsonDocument.Parse(await link.Content.ReadAsStringAsync());
-        var consent = (await browser.GetAsync(doc.RootElement.GetProperty("url").GetString())).Headers.Location!;
-        var callback = (await ConsentPage.SubmitAsync(browser, consent, "allow", username: user + "-alpaca")).Headers.Location!;
-        var done = await browser.GetAsync(callback);
-        if (done.Headers.Location?.ToString().Contains("alpaca_connect=connected", StringComparison.Ordinal) != true)
-            throw new InvalidOperationException($"Connecting {user} failed: {done.StatusCode} {done.Headers.Location}");
-    }
+    private static Task ConnectAsync(HttpClient api, HttpClient browser, string user) =>
+        SystemStart.ConnectAsync(api, browser, user, "paper", ReturnOrigin + "/done");
 
     private static async Task<List<string>> PostOpenLoopAsync(HttpClient api, string[] users, int count, double rate)
     {

@@ -1,3 +1,4 @@
+using AlpacaConnect.TestSupport;
 using System.Text;
 using System.Text.Json;
 using AlpacaConnect.Core;
@@ -17,7 +18,7 @@ namespace AlpacaConnect.IntegrationTests;
 /// </summary>
 public sealed class FunctionClassTests : IAsyncLifetime
 {
-    private readonly string _prefix = Azurite.NewPrefix();
+    private readonly string _prefix = Azurite.NewPrefix("t", 12);
     private ServiceProvider _services = null!;
 
     public async Task InitializeAsync()
@@ -39,7 +40,7 @@ public sealed class FunctionClassTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _services.DisposeAsync();
-        await Azurite.DeletePrefixedTablesAsync(_prefix);
+        await Azurite.DeletePrefixedAsync(_prefix);
     }
 
     [Fact]

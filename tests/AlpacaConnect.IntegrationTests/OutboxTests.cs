@@ -4,7 +4,7 @@ using Azure.Data.Tables;
 using AlpacaConnect.Core.Events;
 using AlpacaConnect.Core.Outbox;
 using AlpacaConnect.Core.Storage;
-using AlpacaConnect.IntegrationTests.Infrastructure;
+using AlpacaConnect.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -22,7 +22,7 @@ public sealed class OutboxTests : IAsyncLifetime
     private const string Wanted = "probe.wanted";
     private const string Unwanted = "probe.unwanted";
 
-    private readonly string _prefix = Azurite.NewPrefix();
+    private readonly string _prefix = Azurite.NewPrefix("t", 12);
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private readonly RecordingDispatcher _dispatcher = new();
     private readonly OutboxOptions _options = new();
@@ -40,7 +40,7 @@ public sealed class OutboxTests : IAsyncLifetime
 
     public Task InitializeAsync() => Table.CreateIfNotExistsAsync();
 
-    public Task DisposeAsync() => Azurite.DeletePrefixedTablesAsync(_prefix);
+    public Task DisposeAsync() => Azurite.DeletePrefixedAsync(_prefix);
 
     private TableClient Table => _tables.Get(ProducerTable);
 

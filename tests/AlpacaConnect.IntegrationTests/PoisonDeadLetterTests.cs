@@ -1,3 +1,4 @@
+using AlpacaConnect.TestSupport;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using AlpacaConnect.Core.Storage;

@@ -11,7 +11,7 @@ namespace AlpacaConnect.Core.Alpaca;
 /// Reads are retried on transient failures by the resilience pipeline; writes never are (order
 /// submission has its own exactly-once path in Trading/).
 /// </summary>
-public sealed class AlpacaTradingClient(HttpClient http, IOptions<AlpacaOptions> options)
+public sealed class AlpacaTradingClient(HttpClient http, IOptions<AlpacaOptions> options) : IAlpacaOrders
 {
     public Task<AlpacaResult<AlpacaAccount>> GetAccountAsync(AlpacaEnv env, AccessToken token, CancellationToken ct) =>
         SendAsync<AlpacaAccount>(HttpMethod.Get, env, "v2/account", token, ct);

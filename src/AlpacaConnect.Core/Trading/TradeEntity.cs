@@ -97,6 +97,14 @@ public sealed class TradeEntity : ITableEntity
     /// <summary>Moves to <paramref name="status"/> and notes it in the history (only when something changed).</summary>
     public void Record(string status, DateTimeOffset at, string? detail = null)
     {
+        // An order Alpaca ended stays ended: a late step of ours may add a note, never another status.
+        if (!IsOpen && AlpacaOrderId is not null && status != Status)
+            return;
+        Move(status, at, detail);
+    }
+
+    private void Move(string status, DateTimeOffset at, string? detail)
+    {
         var history = History;
         if (history.Count > 0 && history[^1].Status == status && history[^1].Detail == detail)
             return;
@@ -108,7 +116,7 @@ public sealed class TradeEntity : ITableEntity
         UpdatedAt = at;
         if (detail is not null && status is TradeStatus.Rejected or TradeStatus.Failed or TradeStatus.Canceled or TradeStatus.Expired)
             Reason = detail;
-        if (changed || status == TradeStatus.PartiallyFilled)
+        if (changed)
             Raise(status, at);
     }
 
@@ -138,12 +146,17 @@ public sealed class TradeEntity : ITableEntity
     public void Apply(AlpacaOrder order, DateTimeOffset at)
     {
         var firstSight = AlpacaOrderId is null;
+        var status = TradeStatus.FromAlpaca(order);
+        // Alpaca's view only moves a trade forward: an order Alpaca ended stays ended and fills only
+        // grow, so a view behind the row (a stale read that lost a race with a newer one) changes nothing.
+        if (!firstSight && IsBehind(order, status))
+            return;
+        var (before, newFill) = (Status, FilledAmount(order.FilledQty) > FilledAmount(FilledQty));
         AlpacaOrderId = order.Id;
         AlpacaStatus = order.Status;
         FilledQty = order.FilledQty;
         FilledAvgPrice = order.FilledAvgPrice;
         FilledAt = order.FilledAt;
-        var status = TradeStatus.FromAlpaca(order);
         var detail = status switch
         {
             TradeStatus.PartiallyFilled or TradeStatus.Filled => $"filled {order.FilledQty} @ {order.FilledAvgPrice}",
@@ -152,9 +165,24 @@ public sealed class TradeEntity : ITableEntity
         };
         // An order that filled on arrival was still submitted first: say so, in the history and as an event.
         if (firstSight && status != TradeStatus.Submitted && status is not TradeStatus.Rejected)
-            Record(TradeStatus.Submitted, at, $"alpaca order {order.Id}");
-        Record(status, at, detail);
+            Move(TradeStatus.Submitted, at, $"alpaca order {order.Id}");
+        // The same status and no new fill: nothing happened at Alpaca worth a line (e.g. new -> accepted).
+        if (!firstSight && status == before && !newFill)
+            return;
+        Move(status, at, detail);
+        // Each new fill of a partially filled order is an event; a note or the same fill seen again is not.
+        if (status == TradeStatus.PartiallyFilled && before == TradeStatus.PartiallyFilled)
+            Raise(status, at);
     }
+
+    /// <summary>A view of the recorded order older than the row: the order closed, fewer fills, or working again after a fill.</summary>
+    private bool IsBehind(AlpacaOrder order, string status) =>
+        order.Id == AlpacaOrderId && (!IsOpen
+            || FilledAmount(order.FilledQty) < FilledAmount(FilledQty)
+            || (Status == TradeStatus.PartiallyFilled && status == TradeStatus.Submitted));
+
+    private static decimal FilledAmount(string? qty) =>
+        decimal.TryParse(qty, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : 0;
 
     public Trade ToTrade() => new()
     {

@@ -1,13 +1,11 @@
 using AlpacaConnect.TestSupport;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Azure.Data.Tables;
 using AlpacaConnect.Core;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Trading;
 using AlpacaConnect.Sandbox;
-using AlpacaConnect.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,7 +22,7 @@ namespace AlpacaConnect.IntegrationTests.Infrastructure;
 public sealed class TestSystem : IAsyncDisposable
 {
     public const string FunctionKey = "test-function-key-0123456789";
-    public const string ClientSecret = "sandbox-client-secret";
+    public const string ClientSecret = SystemStart.SandboxClientSecret;
     public const string LinkSigningSecret = "test-link-signing-secret";
     public const string ReturnOrigin = "https://app.example.com";
 
@@ -110,34 +108,17 @@ public sealed class TestSystem : IAsyncDisposable
         HostKind host = HostKind.Server)
     {
         // The Functions triggers bind the plain queue names; that app has an Azurite of its own instead of a prefix.
-        var prefix = host == HostKind.Server ? Azurite.NewPrefix() : "";
-        int serverPort = FreePort.Next(), sandboxPort = FreePort.Next();
-        var serverUrl = new Uri($"http://127.0.0.1:{serverPort}");
-        var sandboxUrl = new Uri($"http://127.0.0.1:{sandboxPort}");
-        var tokenKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var prefix = host == HostKind.Server ? Azurite.NewPrefix("t", 12) : "";
+        var urls = SystemUrls.Next();
+        var (serverUrl, sandboxUrl) = (urls.App, urls.Sandbox);
+        var tokenKey = SystemStart.NewKey();
 
-        var sandbox = SandboxApp.Build(["--urls", sandboxUrl.ToString()],
-            o =>
-            {
-                o.RedirectUris = new Uri(serverUrl, "/api/oauth/callback").ToString();
-                sandboxOptions?.Invoke(o);
-            });
-        await sandbox.StartAsync();
+        var sandbox = await SystemStart.StartSandboxAsync(urls, sandboxOptions);
 
-        var config = new Dictionary<string, string?>
+        var config = SystemStart.AppSettings(urls, Azurite.ConnectionString, prefix, FunctionKey, ReturnOrigin, tokenKey, LinkSigningSecret, logLevel: "Information");
+        foreach (var (key, value) in new Dictionary<string, string?>
         {
-            ["AzureWebJobsStorage"] = Azurite.ConnectionString,
-            ["Storage:Prefix"] = prefix,
-            ["Alpaca:SandboxUrl"] = sandboxUrl.ToString(),
-            ["Connect:PublicBaseUrl"] = serverUrl.ToString(),
-            ["Connect:AllowedReturnOrigins"] = ReturnOrigin,
-            ["Server:FunctionKey"] = FunctionKey,
-            ["Secrets:AlpacaClientSecret"] = ClientSecret,
-            ["Secrets:TokenEncryptionKey"] = tokenKey,
-            ["Secrets:LinkSigningSecret"] = LinkSigningSecret,
-            ["Logging:LogLevel:Default"] = "Information",
-            // Tests run the sync themselves; the runner's own schedule is exercised where a test says so.
-            ["Trading:StatusSyncSchedule"] = "0 0 0 1 1 *",
+            // Tests run the sync themselves (the schedule above never fires); the runner's own schedule is exercised where a test says so.
             ["Trading:RetryBaseDelay"] = "00:00:00.200",
             ["Trading:MaxRetryDelay"] = "00:00:01",
             ["Trading:MaxRateLimitWait"] = "00:00:02",
@@ -148,7 +129,8 @@ public sealed class TestSystem : IAsyncDisposable
             ["Webhooks:AllowPrivateTargets"] = "true",
             ["Webhooks:RetrySchedule"] = "00:00:00,00:00:00.300,00:00:00.300,00:00:00.300",
             ["Webhooks:SweepSchedule"] = "0 0 0 1 1 *",
-        };
+        })
+            config[key] = value;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             config[key] = value;
         // Settings that need the Server's own URL (picked here), e.g. its origin as an allowed return origin.
@@ -190,18 +172,12 @@ public sealed class TestSystem : IAsyncDisposable
         return host;
     }
 
-    private static async Task<WebApplication> StartServerAsync(Uri url, Dictionary<string, string?> config, CapturedLogs logs, Action<IServiceCollection>? overrideServices)
-    {
-        var server = ServerApp.Build(["--urls", url.ToString()],
-            c => c.AddInMemoryCollection(config),
-            services =>
-            {
-                services.AddSingleton<ILoggerProvider>(logs);
-                overrideServices?.Invoke(services);
-            });
-        await server.StartAsync();
-        return server;
-    }
+    private static Task<WebApplication> StartServerAsync(Uri url, Dictionary<string, string?> config, CapturedLogs logs, Action<IServiceCollection>? overrideServices) =>
+        SystemStart.StartServerAsync(url, config, services =>
+        {
+            services.AddSingleton<ILoggerProvider>(logs);
+            overrideServices?.Invoke(services);
+        });
 
     /// <summary>Stops the Server abruptly (as a crash would, mid-work) and starts a new one on the same storage and Sandbox.</summary>
     public async Task RestartServerAsync(Action<IServiceCollection>? overrideServices = null)
@@ -254,6 +230,6 @@ public sealed class TestSystem : IAsyncDisposable
         await _sandbox.StopAsync();
         await _sandbox.DisposeAsync();
         if (Host == HostKind.Server)
-            await Azurite.DeletePrefixedTablesAsync(Prefix);
+            await Azurite.DeletePrefixedAsync(Prefix);
     }
 }

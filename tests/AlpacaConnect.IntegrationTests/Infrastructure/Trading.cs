@@ -10,14 +10,8 @@ namespace AlpacaConnect.IntegrationTests.Infrastructure;
 public static class Trading
 {
     /// <summary>Connects <paramref name="userId"/> through the real consent flow; the Sandbox user is "{userId}-alpaca".</summary>
-    public static async Task ConnectAsync(this TestSystem s, string userId, string env = "paper")
-    {
-        var link = await s.CreateLinkAsync(userId, env);
-        var consentUrl = (await s.Browser.GetAsync(link)).Headers.Location!;
-        var callbackUrl = (await ConsentPage.SubmitAsync(s.Browser, consentUrl, "allow", username: userId + "-alpaca")).Headers.Location!;
-        var done = await s.Browser.GetAsync(callbackUrl);
-        Assert.Contains("alpaca_connect=connected", done.Headers.Location!.ToString());
-    }
+    public static Task ConnectAsync(this TestSystem s, string userId, string env = "paper") =>
+        SystemStart.ConnectAsync(s.Api, s.Browser, userId, env, TestSystem.ReturnOrigin + "/connected");
 
     public static async Task<HttpResponseMessage> PostTradeAsync(this TestSystem s, object body, string? key = null)
     {

@@ -116,5 +116,124 @@ public sealed class TradeValidatorTests
     {
         var simple = new TradeOrder { Symbol = "AAPL", Side = "buy", Type = "market", Qty = "1", TimeInForce = "day", TakeProfit = new TradeTakeProfit { LimitPrice = "300.00" } };
         Assert.Contains("order.order_class", Validate(simple).Keys);
+        Assert.Equal(["order.order_class"], Validate(simple with { TakeProfit = null, StopLoss = new TradeStopLoss { StopPrice = "290.00" } }).Keys);
+        Assert.Equal(["order.order_class"], Validate(simple with { OrderClass = "simple" }).Keys);
+    }
+
+    private static TradeOrder Oto(string type = "limit") => new()
+    {
+        Symbol = "AAPL", Side = "buy", Type = type, Qty = "5", TimeInForce = "day", OrderClass = "oto",
+        LimitPrice = type is "limit" or "stop_limit" ? "100.00" : null, StopPrice = type is "stop" or "stop_limit" ? "101.00" : null,
+        StopLoss = new TradeStopLoss { StopPrice = "90.00" },
+    };
+
+    [Theory]
+    [InlineData("market")]
+    [InlineData("limit")]
+    [InlineData("stop")]
+    [InlineData("stop_limit")]
+    public void An_oto_entry_may_be_market_limit_stop_or_stop_limit(string type) => Assert.Empty(Validate(Oto(type)));
+
+    [Theory]
+    [InlineData("bracket")]
+    [InlineData("oco")]
+    [InlineData("oto")]
+    public void An_advanced_order_may_be_day_or_gtc(string orderClass)
+    {
+        var order = orderClass switch
+        {
+            "bracket" => Bracket("buy", "120.00", "90.00"),
+            "oco" => Oco("sell", "301.00", "299.00"),
+            _ => Oto(),
+        };
+        Assert.Empty(Validate(order with { TimeInForce = "day" }));
+        Assert.Empty(Validate(order with { TimeInForce = "gtc" }));
+    }
+
+    [Theory]
+    [InlineData("bracket", "opg")]
+    [InlineData("bracket", "ioc")]
+    [InlineData("oto", "fok")]
+    [InlineData("oto", "cls")]
+    [InlineData("oco", "opg")]
+    public void Any_other_time_in_force_is_refused_for_advanced_orders(string orderClass, string tif)
+    {
+        var order = orderClass switch
+        {
+            "bracket" => Bracket("buy", "120.00", "90.00"),
+            "oco" => Oco("sell", "301.00", "299.00"),
+            _ => Oto(),
+        };
+        var errors = Validate(order with { TimeInForce = tif });
+        Assert.Equal(["order.time_in_force"], errors.Keys);
+        Assert.Equal($"{orderClass} orders must be day or gtc.", Assert.Single(errors["order.time_in_force"]));
+    }
+
+    [Fact]
+    public void Advanced_orders_are_sized_by_whole_shares_not_notional_nor_fractions()
+    {
+        Assert.Contains("bracket orders need a whole number of shares.", Validate(Bracket("buy", "120.00", "90.00") with { Qty = "2.5" })["order.qty"]);
+        // Even as market/day, where a simple order could be fractional or notional.
+        Assert.Equal("oto orders need a whole number of shares.", Assert.Single(Validate(Oto("market") with { Qty = "0.5" })["order.qty"]));
+        Assert.Contains("oto orders are sized by whole-share qty.", Validate(Oto("market") with { Qty = null, Notional = "500" })["order.notional"]);
+        Assert.Contains("oco orders are sized by whole-share qty.", Validate(Oco("sell", "301.00", "299.00") with { Qty = null, Notional = "500" })["order.notional"]);
+    }
+
+    [Theory]
+    [InlineData("stop")]
+    [InlineData("stop_limit")]
+    [InlineData("trailing_stop")]
+    public void A_bracket_entry_is_never_a_stop_or_trailing_stop(string type)
+    {
+        var order = Bracket("buy", "120.00", "90.00") with { Type = type, StopPrice = type == "trailing_stop" ? null : "95.00", TrailPercent = type == "trailing_stop" ? "1" : null, LimitPrice = type == "stop_limit" ? "100.00" : null };
+        Assert.Equal(["order.type"], Validate(order).Keys);
+    }
+
+    [Fact]
+    public void A_bracket_needs_its_take_profit()
+    {
+        var errors = Validate(Bracket("buy", "120.00", "90.00") with { TakeProfit = null });
+        Assert.Equal("Required for bracket orders.", Assert.Single(errors["order.take_profit.limit_price"]));
+    }
+
+    [Fact]
+    public void A_bracket_buy_entry_below_its_stop_is_refused() =>
+        Assert.Equal(["order.limit_price"], Validate(Bracket("buy", takeProfit: "120.00", stopPrice: "90.00", entryLimit: "85.00")).Keys);
+
+    [Fact]
+    public void A_bracket_sell_entry_outside_its_exits_is_refused()
+    {
+        Assert.Equal(["order.limit_price"], Validate(Bracket("sell", takeProfit: "90.00", stopPrice: "120.00", entryLimit: "125.00")).Keys);
+        Assert.Equal(["order.limit_price"], Validate(Bracket("sell", takeProfit: "90.00", stopPrice: "120.00", entryLimit: "85.00")).Keys);
+    }
+
+    [Theory]
+    [InlineData("buy", "120.00", "90.00", "89.00", true)]   // its exits sell: the stop-limit at or below the stop
+    [InlineData("buy", "120.00", "90.00", "90.00", true)]
+    [InlineData("buy", "120.00", "90.00", "91.00", false)]
+    [InlineData("sell", "90.00", "120.00", "121.00", true)] // its exits buy: at or above the stop
+    [InlineData("sell", "90.00", "120.00", "119.00", false)]
+    public void A_bracket_stop_limit_exit_takes_its_limit_beyond_its_stop(string side, string takeProfit, string stop, string stopLimit, bool valid)
+    {
+        var order = Bracket(side, takeProfit, stop) with { StopLoss = new TradeStopLoss { StopPrice = stop, LimitPrice = stopLimit } };
+        if (valid)
+            Assert.Empty(Validate(order));
+        else
+            Assert.Equal(["order.stop_loss.limit_price"], Validate(order).Keys);
+    }
+
+    [Fact]
+    public void An_oto_stop_limit_exit_takes_its_limit_beyond_its_stop()
+    {
+        Assert.Empty(Validate(Oto() with { StopLoss = new TradeStopLoss { StopPrice = "90.00", LimitPrice = "89.50" } }));
+        Assert.Equal(["order.stop_loss.limit_price"], Validate(Oto() with { StopLoss = new TradeStopLoss { StopPrice = "90.00", LimitPrice = "90.50" } }).Keys);
+    }
+
+    [Fact]
+    public void Leg_prices_follow_the_sub_penny_rule()
+    {
+        Assert.Contains("order.take_profit.limit_price", Validate(Bracket("buy", "120.001", "90.00")).Keys);
+        Assert.Contains("order.stop_loss.stop_price", Validate(Bracket("buy", "120.00", "90.001")).Keys);
+        Assert.Contains("order.stop_loss.limit_price", Validate(Oco("sell", "301.00", "299.00", stopLimit: "298.005")).Keys);
     }
 }

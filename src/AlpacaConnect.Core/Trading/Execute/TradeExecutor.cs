@@ -28,6 +28,7 @@ public sealed partial class TradeExecutor(
     ILogger<TradeExecutor> logger)
 {
     private readonly TradingOptions _options = options.Value;
+    private readonly ExecutionRules _rules = new(options.Value, time);
 
     /// <param name="dequeueCount">Deliveries of this message so far (1 on the first).</param>
     public Task ExecuteAsync(string messageText, long dequeueCount, CancellationToken ct) =>
@@ -56,15 +57,13 @@ public sealed partial class TradeExecutor(
             return;
         }
         var token = connection.Value.Token;
-        var clientOrderId = TradeIds.ClientOrderId(message.RowKey);
-        var pastDeadline = time.GetUtcNow() - message.AcceptedAt > _options.SubmitDeadline;
+        var pastDeadline = _rules.IsPastDeadline(message);
 
         // A retry, a redelivery or a late message: the order may already be at Alpaca, and the
         // trade may have changed since it was queued (a cancel, or a sync re-queue that superseded
         // this message): read both before anything is sent.
-        var mayHaveBeenSent = message.Attempt > 0 || dequeueCount > 1 || (message.Inline && !inline);
-        var maySupersede = time.GetUtcNow() - message.AcceptedAt >= _options.StaleAcceptedAfter;
-        if (mayHaveBeenSent || pastDeadline || maySupersede)
+        var lookFirst = _rules.MustLookFirst(message, dequeueCount, inline);
+        if (lookFirst)
         {
             trade ??= await store.GetAsync(userId, message.RowKey, ct);
             if (trade is null || !trade.IsOpen)
@@ -79,43 +78,10 @@ public sealed partial class TradeExecutor(
                 await FinishAsync(message, TradeStatus.Canceled, "Canceled before it was sent to Alpaca.", ct);
                 return;
             }
-            var existing = await alpaca.GetOrderByClientOrderIdAsync(env, token, clientOrderId, ct);
-            if (existing.IsSuccess)
-            {
-                await RecordOrderAsync(message, existing.Value!, ct);
-                return;
-            }
-            if (existing.Error!.Kind != AlpacaErrorKind.NotFound)
-            {
-                await HandleErrorAsync(message, userId, env, existing.Error, ct);
-                return;
-            }
-            if (pastDeadline)
-            {
-                await FinishAsync(message, TradeStatus.Failed, $"Not submitted within {_options.SubmitDeadline.TotalMinutes:0} minutes of acceptance; no order exists at Alpaca and a stale order is never sent.", ct);
-                return;
-            }
         }
 
-        var placed = await alpaca.CreateOrderAsync(env, token, message.Order!.ToAlpaca(clientOrderId), ct);
-        if (placed.IsSuccess)
-        {
-            await RecordOrderAsync(message, placed.Value!, ct);
-            return;
-        }
-        if (IsDuplicateClientOrderId(placed.Error!))
-        {
-            LogAlreadySubmitted(message.TradeId);
-            var existing = await alpaca.GetOrderByClientOrderIdAsync(env, token, clientOrderId, ct);
-            if (existing.IsSuccess)
-            {
-                await RecordOrderAsync(message, existing.Value!, ct);
-                return;
-            }
-            await HandleErrorAsync(message, userId, env, existing.Error!, ct);
-            return;
-        }
-        await HandleErrorAsync(message, userId, env, placed.Error!, ct);
+        var decision = await new OrderSubmission(alpaca, _rules, logger).RunAsync(message, token, lookFirst, pastDeadline, ct);
+        await CarryOutAsync(message, decision, ct);
     }
 
     /// <summary>
@@ -158,46 +124,51 @@ public sealed partial class TradeExecutor(
         await FinishAsync(message, TradeStatus.Failed, $"Execution failed repeatedly and the message moved to the poison queue after {_options.MaxDequeueCount} deliveries.", ct);
     }
 
-    private async Task HandleErrorAsync(TradeExecution message, string userId, AlpacaEnv env, AlpacaError error, CancellationToken ct)
+    /// <summary>Does what the decision says: record the order, end the trade, or re-queue it (noted on the row first).</summary>
+    private async Task CarryOutAsync(TradeExecution message, ExecutionDecision decision, CancellationToken ct)
     {
-        switch (error.Kind)
+        switch (decision)
         {
-            case AlpacaErrorKind.Unauthorized:
-                await tokens.RevokeAsync(userId, env, ct);
-                await FinishAsync(message, TradeStatus.Failed, $"Alpaca refused the user's token ({error.Describe()}); the connection is marked revoked.", ct);
+            case ExecutionDecision.Record record:
+                await RecordOrderAsync(message, record.Order, ct);
                 return;
 
-            case AlpacaErrorKind.Forbidden or AlpacaErrorKind.Invalid or AlpacaErrorKind.NotFound:
-                await FinishAsync(message, TradeStatus.Rejected, error.Describe(), ct);
+            case ExecutionDecision.Revoke revoke:
+                await tokens.RevokeAsync(message.UserId, message.AlpacaEnv, ct);
+                await FinishAsync(message, TradeStatus.Failed, revoke.Reason, ct);
                 return;
 
-            case AlpacaErrorKind.RateLimited:
-                // Wait for the window to reset; not a failure, so the attempt count stays.
-                var reset = error.RateLimitReset is { } at ? at - time.GetUtcNow() : TimeSpan.FromSeconds(5);
-                var wait = Clamp(reset, TimeSpan.FromMilliseconds(100), _options.MaxRateLimitWait) + Jitter(TimeSpan.FromMilliseconds(500));
-                if (await MarkNextAttemptAsync(message, time.GetUtcNow() + wait, ct) is not { } waiting)
-                    return;
-                LogRateLimited(message.TradeId, wait.TotalSeconds);
-                await queue.EnqueueAsync(waiting with { Inline = false }, wait, ct);
+            case ExecutionDecision.Refuse refuse:
+                await FinishAsync(message, TradeStatus.Rejected, refuse.Reason, ct);
                 return;
 
-            default: // 5xx, timeout, unreachable: the order may or may not exist; the next try looks first.
-                var attempt = message.Attempt + 1;
-                if (attempt >= _options.MaxAttempts)
-                {
-                    // Left accepted (visibly pending), with no message: the status sync settles it by
-                    // lookup after the deadline, and does not start another chain before that.
-                    await MarkNextAttemptAsync(message, message.AcceptedAt + _options.SubmitDeadline, ct);
-                    LogRetriesExhausted(message.TradeId, attempt, error.Describe());
-                    return;
-                }
-                var backoff = Clamp(_options.RetryBaseDelay * Math.Pow(2, message.Attempt), TimeSpan.Zero, _options.MaxRetryDelay);
-                var delay = backoff + Jitter(backoff / 2);
-                if (await MarkNextAttemptAsync(message, time.GetUtcNow() + delay, ct) is not { } retrying)
-                    return;
-                LogTransient(message.TradeId, attempt, error.Describe(), delay.TotalSeconds);
-                await queue.EnqueueAsync(retrying with { Attempt = attempt, Inline = false }, delay, ct);
+            case ExecutionDecision.Fail fail:
+                await FinishAsync(message, TradeStatus.Failed, fail.Reason, ct);
                 return;
+
+            case ExecutionDecision.WaitForRateLimit wait:
+                if (await MarkNextAttemptAsync(message, time.GetUtcNow() + wait.Delay, ct) is not { } waiting)
+                    return;
+                LogRateLimited(message.TradeId, wait.Delay.TotalSeconds);
+                await queue.EnqueueAsync(waiting with { Inline = false }, wait.Delay, ct);
+                return;
+
+            case ExecutionDecision.Retry retry:
+                if (await MarkNextAttemptAsync(message, time.GetUtcNow() + retry.Delay, ct) is not { } retrying)
+                    return;
+                LogTransient(message.TradeId, retry.Attempt, retry.Error, retry.Delay.TotalSeconds);
+                await queue.EnqueueAsync(retrying with { Attempt = retry.Attempt, Inline = false }, retry.Delay, ct);
+                return;
+
+            case ExecutionDecision.GiveUp giveUp:
+                // Left accepted (visibly pending), with no message: the status sync settles it by
+                // lookup after the deadline, and does not start another chain before that.
+                await MarkNextAttemptAsync(message, message.AcceptedAt + _options.SubmitDeadline, ct);
+                LogRetriesExhausted(message.TradeId, giveUp.Attempt, giveUp.Error);
+                return;
+
+            default:
+                throw new InvalidOperationException($"An execution cannot end in {decision.GetType().Name}.");
         }
     }
 
@@ -317,18 +288,8 @@ public sealed partial class TradeExecutor(
         return trade;
     }
 
-    private static bool IsDuplicateClientOrderId(AlpacaError error) =>
-        error.Kind == AlpacaErrorKind.Invalid && error.Message.Contains("client_order_id must be unique", StringComparison.OrdinalIgnoreCase);
-
-    private static TimeSpan Clamp(TimeSpan value, TimeSpan min, TimeSpan max) => value < min ? min : value > max ? max : value;
-
-    private static TimeSpan Jitter(TimeSpan max) => TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * max.TotalMilliseconds);
-
     [LoggerMessage(LogLevel.Information, "Trade {TradeId} is at Alpaca as order {AlpacaOrderId} ({AlpacaStatus})")]
     private partial void LogSubmitted(string tradeId, string alpacaOrderId, string alpacaStatus);
-
-    [LoggerMessage(LogLevel.Information, "Trade {TradeId} was already submitted (client_order_id in use); recording the existing order")]
-    private partial void LogAlreadySubmitted(string tradeId);
 
     [LoggerMessage(LogLevel.Warning, "Trade {TradeId} ended {Status}: {Reason}")]
     private partial void LogFinished(string tradeId, string status, string reason);
