@@ -93,6 +93,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<TradeDispatch>();
         services.AddHostedService(sp => sp.GetRequiredService<TradeDispatch>());
         services.AddSingleton<TradeStatusSync>();
+        services.AddSingleton<TradeIntake>();
         services.AddSingleton<TradesApi>();
         services.AddSingleton<BrokerageReadsApi>();
         services.AddSingleton<SubscriptionStore>();
