@@ -3,10 +3,12 @@ using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Security.KeyVault.Secrets;
 using Azure.Storage.Queues;
+using AlpacaConnect.Core.Agents;
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Connect;
 using AlpacaConnect.Core.Connections;
 using AlpacaConnect.Core.Health;
+using AlpacaConnect.Core.Http;
 using AlpacaConnect.Core.Secrets;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Telemetry;
@@ -96,6 +98,17 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<TradeIntake>();
         services.AddSingleton<TradesApi>();
         services.AddSingleton<BrokerageReadsApi>();
+        services.AddSingleton<AgentTokenStore>();
+        services.AddSingleton<AgentTokensApi>();
+        services.AddSingleton<AgentAuthentication>();
+        services.AddSingleton<TradePreviewStore>();
+        services.AddSingleton<AgentTrading>();
+        services.AddSingleton<McpEndpoint>();
+        // MCP for agents (/api/mcp): Streamable HTTP, stateless (every request stands alone, so any
+        // instance of either host answers it), tools bound with the API's own JSON rules.
+        services.AddMcpServer(o => o.ServerInfo = new() { Name = "alpaca-connect", Version = "1.0.0" })
+            .WithHttpTransport(o => o.Stateless = true)
+            .WithTools<AgentTools>(JsonBody.Options);
         services.AddSingleton<SubscriptionStore>();
         services.AddSingleton<WebhookQueue>();
         services.AddSingleton<WebhookPublisher>();
