@@ -109,6 +109,11 @@ public static class CoreServiceCollectionExtensions
         services.AddMcpServer(o => o.ServerInfo = new() { Name = "alpaca-connect", Version = "1.0.0" })
             .WithHttpTransport(o => o.Stateless = true)
             .WithTools<AgentTools>(JsonBody.Options);
+        // The SDK's idle-session pruner has nothing to prune without sessions (it returns at once when
+        // stateless) and needs a host's lifetime: without it Core's services also work outside a host
+        // (the function-class tests build them bare).
+        foreach (var pruner in services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.FullName == "ModelContextProtocol.AspNetCore.IdleTrackingBackgroundService").ToList())
+            services.Remove(pruner);
         services.AddSingleton<SubscriptionStore>();
         services.AddSingleton<WebhookQueue>();
         services.AddSingleton<WebhookPublisher>();

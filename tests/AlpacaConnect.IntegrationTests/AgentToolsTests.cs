@@ -179,6 +179,10 @@ public abstract class AgentToolsTests<THost>(AgentToolsFixture<THost> fixture) :
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         Assert.Equal(HttpStatusCode.Unauthorized, await RawInitializeAsync(shortLived));
 
+        // Neither host logged a token, valid or not (the Functions host's logs are captured too).
+        Assert.NotEmpty(S.Logs.Lines);
+        Assert.DoesNotContain(S.Logs.Lines, l => l.Contains(token, StringComparison.Ordinal) || l.Contains(shortLived, StringComparison.Ordinal) || l.Contains(forged, StringComparison.Ordinal));
+
         // The admin API itself still wants the function key.
         using var anonymous = new HttpClient { BaseAddress = S.ServerUrl };
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/agent-tokens?user_id=ada")).StatusCode);
