@@ -3,11 +3,13 @@ using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Security.KeyVault.Secrets;
 using Azure.Storage.Queues;
+using AlpacaConnect.Core.Agents;
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Connect;
 using AlpacaConnect.Core.Connections;
 using AlpacaConnect.Core.Events;
 using AlpacaConnect.Core.Health;
+using AlpacaConnect.Core.Http;
 using AlpacaConnect.Core.Outbox;
 using AlpacaConnect.Core.Secrets;
 using AlpacaConnect.Core.Storage;
@@ -95,8 +97,25 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<TradeDispatch>();
         services.AddHostedService(sp => sp.GetRequiredService<TradeDispatch>());
         services.AddSingleton<TradeStatusSync>();
+        services.AddSingleton<TradeIntake>();
         services.AddSingleton<TradesApi>();
         services.AddSingleton<BrokerageReadsApi>();
+        services.AddSingleton<AgentTokenStore>();
+        services.AddSingleton<AgentTokensApi>();
+        services.AddSingleton<AgentAuthentication>();
+        services.AddSingleton<TradePreviewStore>();
+        services.AddSingleton<AgentTrading>();
+        services.AddSingleton<McpEndpoint>();
+        // MCP for agents (/api/mcp): Streamable HTTP, stateless (every request stands alone, so any
+        // instance of either host answers it), tools bound with the API's own JSON rules.
+        services.AddMcpServer(o => o.ServerInfo = new() { Name = "alpaca-connect", Version = "1.0.0" })
+            .WithHttpTransport(o => o.Stateless = true)
+            .WithTools<AgentTools>(JsonBody.Options);
+        // The SDK's idle-session pruner has nothing to prune without sessions (it returns at once when
+        // stateless) and needs a host's lifetime: without it Core's services also work outside a host
+        // (the function-class tests build them bare).
+        foreach (var pruner in services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.FullName == "ModelContextProtocol.AspNetCore.IdleTrackingBackgroundService").ToList())
+            services.Remove(pruner);
         services.AddSingleton<SubscriptionStore>();
         services.AddSingleton<WebhookQueue>();
         services.AddSingleton<WebhookFanOut>();

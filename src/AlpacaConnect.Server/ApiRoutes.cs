@@ -1,3 +1,4 @@
+using AlpacaConnect.Core.Agents;
 using AlpacaConnect.Core.Api;
 using AlpacaConnect.Core.Http;
 
@@ -20,6 +21,14 @@ internal static class ApiRoutes
             if (endpoint.Keyed)
                 route.AddEndpointFilter<FunctionKeyFilter>();
         }
+
+        // MCP for agents, mapped by the SDK (Streamable HTTP, stateless); the agent's bearer token is checked first.
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api/" + McpEndpoint.Route), mcp => mcp.Use(async (context, next) =>
+        {
+            if (await context.RequestServices.GetRequiredService<AgentAuthentication>().AuthenticateAsync(context))
+                await next(context);
+        }));
+        api.MapMcp("/" + McpEndpoint.Route);
 
         app.MapFallback(() => Problems.NotFound("No such route. The API lives under /api; its description is /api/openapi.json."));
     }

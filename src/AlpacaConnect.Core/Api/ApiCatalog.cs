@@ -1,3 +1,4 @@
+using AlpacaConnect.Core.Agents;
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Connect;
 using AlpacaConnect.Core.Connections;
@@ -136,6 +137,18 @@ public static class ApiCatalog
             [Ok(typeof(Trade)), Problem401, Problem404], r => Api<TradesApi>(r).GetAsync(r, Route(r, "id"))),
         new("CancelTrade", "DELETE", "trades/{id}", true, "Trades", "Cancels at Alpaca, or as soon as the order gets there.", null,
             [new(202, typeof(Trade), "Cancel requested."), Problem401, Problem404, Problem409, Problem429, Problem502], r => Api<TradesApi>(r).CancelAsync(r, Route(r, "id"))),
+
+        new("CreateAgentToken", "POST", "agent-tokens", true, "Agents",
+            "Issues an agent token for one user (envs, tools, limits, expiry) for the MCP endpoint /api/mcp; the token is shown once and stored hashed.",
+            typeof(CreateAgentTokenRequest), [new(201, typeof(AgentTokenCreated), "Issued."), Problem400, Problem401, Problem415, Problem422],
+            r => Api<AgentTokensApi>(r).CreateAsync(r)),
+        new("ListAgentTokens", "GET", "agent-tokens", true, "Agents", "A user's agent tokens (?user_id=), never the tokens themselves.", null,
+            [Ok(typeof(AgentTokenList)), Problem401, Problem422], r => Api<AgentTokensApi>(r).ListAsync(r))
+        {
+            Parameters = [new("user_id", "query", true, "The app's user id.")],
+        },
+        new("RevokeAgentToken", "DELETE", "agent-tokens/{id}", true, "Agents", "Revokes an agent token at once (it stays listed as revoked).", null,
+            [new(204, null, "Revoked."), Problem401, Problem404], r => Api<AgentTokensApi>(r).RevokeAsync(r, Route(r, "id"))),
 
         new("CreateWebhookSubscription", "POST", "webhooks/subscriptions", true, "Webhooks", "Subscribes a URL to events; the signing secret is shown once.",
             typeof(WebhooksApi.CreateSubscriptionRequest), [new(201, typeof(WebhooksApi.SubscriptionWithSecret), "Created."), Problem400, Problem401, Problem415, Problem422],

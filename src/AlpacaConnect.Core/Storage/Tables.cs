@@ -14,10 +14,16 @@ public sealed class Tables(TableServiceClient service, IOptions<StorageOptions> 
     public const string Trades = "trades";
     public const string WebhookSubscriptions = "webhooksubs";
     public const string WebhookDeliveries = "webhookdeliveries";
+    /// <summary>Agent tokens: partition = user id, row = the token id's hex part (Agents/AgentTokens).</summary>
+    public const string AgentTokens = "agenttokens";
+    /// <summary>Agents' previewed orders waiting for place_trade: partition = user id, row = confirmation id.</summary>
+    public const string AgentPreviews = "agentpreviews";
+    /// <summary>What each agent token placed per UTC day: partition = user id.</summary>
+    public const string AgentSpend = "agentspend";
     /// <summary>Queue messages no handler could read (see <see cref="Storage.DeadLetters"/>).</summary>
     public const string DeadLetters = "deadletters";
 
-    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, AccountOwners, Trades, WebhookSubscriptions, WebhookDeliveries, DeadLetters];
+    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, AccountOwners, Trades, WebhookSubscriptions, WebhookDeliveries, DeadLetters, AgentTokens, AgentPreviews, AgentSpend];
 
     private readonly string _prefix = options.Value.Prefix;
 

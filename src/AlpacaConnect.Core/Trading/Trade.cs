@@ -56,6 +56,8 @@ public sealed record Trade
     public DateTimeOffset? FilledAt { get; init; }
     public string? Reason { get; init; }
     public bool CancelRequested { get; init; }
+    /// <summary>Who placed it ("agent:&lt;token id&gt;"); absent for trades that came through the trade API.</summary>
+    public string? Origin { get; init; }
     public required IReadOnlyList<TradeEvent> History { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }

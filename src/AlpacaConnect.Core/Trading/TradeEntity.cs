@@ -37,6 +37,9 @@ public sealed class TradeEntity : ITableEntity
     /// <summary>Hash of the accepted request: a retry under the same idempotency key must match it.</summary>
     public string? BodyHash { get; set; }
 
+    /// <summary>Who placed the trade ("agent:&lt;token id&gt;"); null when it came through the trade API.</summary>
+    public string? Origin { get; set; }
+
     /// <summary>
     /// When the trade's queue message is next due (visible), while no order is recorded: set by the
     /// accept (at once, or after an inline run's hold), by each delayed re-queue (backoff, rate-limit
@@ -70,11 +73,12 @@ public sealed class TradeEntity : ITableEntity
     /// The row as accepted. Deterministic from its inputs, so the executor can rebuild it from the
     /// queue message and replace it under the accept-time ETag without reading it first.
     /// </summary>
-    public static TradeEntity Accepted(string userId, string rowKey, string env, TradeOrder order, DateTimeOffset at, string? bodyHash) => new()
+    public static TradeEntity Accepted(string userId, string rowKey, string env, TradeOrder order, DateTimeOffset at, string? bodyHash, string? origin = null) => new()
     {
         PartitionKey = userId,
         RowKey = rowKey,
         BodyHash = bodyHash,
+        Origin = origin,
         Env = env,
         Status = TradeStatus.Accepted,
         IsOpen = true,
@@ -199,6 +203,7 @@ public sealed class TradeEntity : ITableEntity
         FilledAt = FilledAt,
         Reason = Reason,
         CancelRequested = CancelRequested,
+        Origin = Origin,
         History = History,
         CreatedAt = CreatedAt,
         UpdatedAt = UpdatedAt,

@@ -77,6 +77,10 @@ public sealed class TradeStore(Tables tables, EventOutbox outbox)
         }
     }
 
+    /// <summary>One user's trades (their partition), in row order; callers sort and cut.</summary>
+    public IAsyncEnumerable<TradeEntity> QueryUserAsync(string userId, CancellationToken ct) =>
+        Table.QueryAsync<TradeEntity>(t => t.PartitionKey == userId, cancellationToken: ct);
+
     /// <summary>Every trade not yet in a terminal status. A filtered scan: only open trades come back.</summary>
     public IAsyncEnumerable<TradeEntity> QueryOpenAsync(CancellationToken ct) =>
         Table.QueryAsync<TradeEntity>(t => t.IsOpen == true, cancellationToken: ct);

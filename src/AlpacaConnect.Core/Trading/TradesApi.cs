@@ -1,21 +1,17 @@
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Connections;
-using System.Diagnostics;
 using AlpacaConnect.Core.Http;
-using AlpacaConnect.Core.Telemetry;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace AlpacaConnect.Core.Trading;
 
-/// <summary>The trades' HTTP surface: accept (validate, record, enqueue), show, cancel.</summary>
-public sealed partial class TradesApi(
+/// <summary>The trades' HTTP surface: accept (through <see cref="TradeIntake"/>), show, cancel.</summary>
+public sealed class TradesApi(
     TradeStore store,
-    TradeDispatch dispatch,
+    TradeIntake intake,
     ConnectionTokens tokens,
     AlpacaTradingClient alpaca,
-    TimeProvider time,
-    ILogger<TradesApi> logger)
+    TimeProvider time)
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
@@ -34,34 +30,14 @@ public sealed partial class TradesApi(
         if (body is null)
             return problem!;
 
-        var errors = TradeValidator.Validate(body);
-        if (errors.Count == 0)
+        return await intake.AcceptAsync(body, key, origin: null, ct) switch
         {
-            var env = AlpacaEnvNames.TryParse(body.Env, out var e) ? e : default;
-            var connection = await tokens.GetAsync(body.UserId, env, ct);
-            if (connection is null)
-                errors["connection"] = [$"User '{body.UserId}' has no active {body.Env} connection. Connect the account first."];
-            else if (!connection.Value.Connection.HasScope("trading"))
-                errors["connection"] = [$"The {body.Env} connection was granted '{connection.Value.Connection.Scopes}' without the 'trading' scope. Reconnect with the trading scope."];
-        }
-        if (errors.Count > 0)
-            return Problems.Validation(errors, "Nothing was stored or queued.");
-
-        var trade = TradeEntity.Accepted(body.UserId, TradeIds.RowKeyFor(key), body.Env, body.Order, time.GetUtcNow(), TradeIds.BodyHash(body));
-        trade.RaiseAccepted();
-        switch (await dispatch.AcceptAsync(trade, ct))
-        {
-            case TradeStore.Accepted accepted:
-                AlpacaConnectTelemetry.CountTrade(TradeStatus.Accepted);
-                Activity.Current?.SetTag("trade.id", trade.TradeId).SetTag("user.id", trade.PartitionKey);
-                LogAccepted(trade.TradeId, trade.PartitionKey, trade.Env);
-                return Answer(accepted.Trade);
-            case TradeStore.KeyUsed { SameBody: true } used:
-                return Answer(used.Trade);
-            default:
-                return Problems.Create(StatusCodes.Status409Conflict, "idempotency-key-reused", "This Idempotency-Key was used for a different trade.",
-                    "A key names one trade. Use a new key for a new trade, or resend the original body to get the original trade.");
-        }
+            TradeIntake.Invalid invalid => Problems.Validation(invalid.Errors, "Nothing was stored or queued."),
+            TradeIntake.Accepted accepted => Answer(accepted.Trade),
+            TradeIntake.Replayed replayed => Answer(replayed.Trade),
+            _ => Problems.Create(StatusCodes.Status409Conflict, "idempotency-key-reused", "This Idempotency-Key was used for a different trade.",
+                "A key names one trade. Use a new key for a new trade, or resend the original body to get the original trade."),
+        };
     }
 
     /// <summary>GET /api/trades/{id} (key): status, history, Alpaca's order id and fills.</summary>
@@ -128,7 +104,4 @@ public sealed partial class TradesApi(
         var url = "/api/trades/" + Uri.EscapeDataString(trade.TradeId);
         return new LocationResult(JsonBody.Ok(new TradeAccepted(trade.TradeId, trade.Status, url), StatusCodes.Status202Accepted), url);
     }
-
-    [LoggerMessage(LogLevel.Information, "Trade {TradeId} accepted for user {UserId} on {Env}")]
-    private partial void LogAccepted(string tradeId, string userId, string env);
 }

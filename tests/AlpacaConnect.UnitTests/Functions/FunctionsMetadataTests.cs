@@ -53,6 +53,18 @@ public sealed class FunctionsMetadataTests
         Assert.Contains(queue.Replace(Core.Storage.Queues.PoisonSuffix, "", StringComparison.Ordinal), Core.Storage.Queues.All);
     }
 
+    /// <summary>The MCP endpoint is outside the catalog (the SDK maps it on the Server): anonymous at the host, the agent token is its auth.</summary>
+    [Theory]
+    [InlineData("Mcp", "mcp")]
+    public void The_mcp_endpoint_is_anonymous_post_at_the_servers_route(string name, string route)
+    {
+        var trigger = Trigger(name);
+        Assert.Equal("httpTrigger", trigger.GetProperty("type").GetString());
+        Assert.Equal(route, trigger.GetProperty("route").GetString());
+        Assert.Equal(["post"], trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal("Anonymous", trigger.GetProperty("authLevel").GetString());
+    }
+
     [Theory]
     [InlineData("SyncTradeStatus", "Trading:StatusSyncSchedule")]
     [InlineData("SweepWebhookOutbox", "Webhooks:SweepSchedule")]
@@ -71,7 +83,7 @@ public sealed class FunctionsMetadataTests
             .Select(a => (string)a.GetData(null!).First()[0])
             .Concat(Core.Api.ApiCatalog.All.Select(e => e.Name)).ToHashSet();
         var names = Functions.Value.Select(f => f.GetProperty("name").GetString()!).ToList();
-        Assert.Equal(28, names.Count);
+        Assert.Equal(32, names.Count);
         Assert.Empty(names.Where(n => !tested.Contains(n)));
         // And no catalog endpoint is missing from the Functions app.
         Assert.Empty(Core.Api.ApiCatalog.All.Select(e => e.Name).Where(n => !names.Contains(n)));

@@ -31,6 +31,9 @@ public sealed record TradeExecution
     /// <summary>The accepted request's hash, so a row rebuilt from this message keeps it.</summary>
     public string? BodyHash { get; init; }
 
+    /// <summary>The trade's origin, so a row rebuilt from this message keeps it.</summary>
+    public string? Origin { get; init; }
+
     /// <summary>Transient failures so far; 0 for the first try. Above 0 the order may exist: look before sending.</summary>
     public int Attempt { get; init; }
 
@@ -57,6 +60,7 @@ public sealed record TradeExecution
         AcceptedAt = trade.CreatedAt,
         ETag = trade.ETag.ToString(),
         BodyHash = trade.BodyHash,
+        Origin = trade.Origin,
         Generation = trade.Generation,
     };
 

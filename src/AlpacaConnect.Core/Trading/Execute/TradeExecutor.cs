@@ -283,7 +283,7 @@ public sealed partial class TradeExecutor(
     /// <summary>The row as accepted, from a full message (a reference was resolved before), in the message's generation.</summary>
     private static TradeEntity Rebuild(TradeExecution message)
     {
-        var trade = TradeEntity.Accepted(message.UserId, message.RowKey, message.Env, message.Order!, message.AcceptedAt, message.BodyHash);
+        var trade = TradeEntity.Accepted(message.UserId, message.RowKey, message.Env, message.Order!, message.AcceptedAt, message.BodyHash, message.Origin);
         trade.Generation = message.Generation;
         return trade;
     }
