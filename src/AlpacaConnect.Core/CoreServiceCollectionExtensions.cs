@@ -98,6 +98,7 @@ public static class CoreServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<TradeDispatch>());
         services.AddSingleton<TradeStatusSync>();
         services.AddSingleton<TradeIntake>();
+        services.AddSingleton<TradeCancellation>();
         services.AddSingleton<TradesApi>();
         services.AddSingleton<BrokerageReadsApi>();
         services.AddSingleton<AgentTokenStore>();

@@ -7,7 +7,6 @@ using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Connections;
 using AlpacaConnect.Core.Http;
 using AlpacaConnect.Core.Trading;
-using Microsoft.AspNetCore.Http;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -35,9 +34,8 @@ public sealed class AgentTools(
     ConnectionTokens tokens,
     AlpacaTradingClient alpaca,
     TradeStore trades,
-    TradesApi tradesApi,
-    AgentTrading trading,
-    IServiceProvider services)
+    TradeCancellation cancellation,
+    AgentTrading trading)
 {
     public static readonly IReadOnlyList<string> Names =
     [
@@ -240,24 +238,18 @@ public sealed class AgentTools(
         var grant = Grant(request);
         if (!grant.Limits.CanTrade)
             return ToolResults.Error("This agent token is read-only: it cannot cancel trades.");
-        if (await FindTradeAsync(grant, trade_id, cancellationToken) is null)
+        if (await FindTradeAsync(grant, trade_id, cancellationToken) is not { } found)
             return ToolResults.Error($"No trade '{trade_id}'.");
 
-        // The trade API's own cancel, run in-process, so both answer alike.
-        var http = new DefaultHttpContext { RequestServices = services };
-        http.RequestAborted = cancellationToken;
-        http.Response.Body = new MemoryStream();
-        await (await tradesApi.CancelAsync(http.Request, trade_id)).ExecuteAsync(http);
-        http.Response.Body.Position = 0;
-        using var body = await JsonDocument.ParseAsync(http.Response.Body, cancellationToken: cancellationToken);
-        if (http.Response.StatusCode == StatusCodes.Status202Accepted)
+        return await cancellation.CancelAsync(found.PartitionKey, found.RowKey, cancellationToken) switch
         {
-            var trade = await FindTradeAsync(grant, trade_id, cancellationToken);
-            return ToolResults.Ok("Cancel sent. " + AgentTrade.Describe(trade!), new { trade = AgentTrade.From(trade!) });
-        }
-        var title = body.RootElement.TryGetProperty("title", out var t) ? t.GetString() : "The cancel was refused.";
-        var detail = body.RootElement.TryGetProperty("detail", out var d) ? UntrustedText.From(d.GetString()) : null;
-        return ToolResults.Error($"{title} {detail?.Tagged}".Trim());
+            TradeCancellation.Requested requested => ToolResults.Ok("Cancel sent. " + AgentTrade.Describe(requested.Trade), new { trade = AgentTrade.From(requested.Trade) }),
+            TradeCancellation.NotFound => ToolResults.Error($"No trade '{trade_id}'."),
+            TradeCancellation.AlreadyClosed closed => ToolResults.Error($"The trade is already {closed.Status}; only open trades can be canceled."),
+            TradeCancellation.ConnectionInactive => ToolResults.Error("The connection is no longer active; cancel the order in Alpaca's dashboard."),
+            TradeCancellation.Refused refused => ToolResults.Error($"Alpaca refused the cancel ({refused.Error.Kind}, HTTP {refused.Error.Status}): {UntrustedText.From(refused.Error.Message)!.Tagged}"),
+            _ => ToolResults.Error("The trade is changing right now; try the cancel again."),
+        };
     }
 
     [McpServerTool(Name = "close_position", ReadOnly = true),

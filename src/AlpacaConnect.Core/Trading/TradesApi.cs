@@ -1,5 +1,4 @@
 using AlpacaConnect.Core.Alpaca;
-using AlpacaConnect.Core.Connections;
 using AlpacaConnect.Core.Http;
 using Microsoft.AspNetCore.Http;
 
@@ -9,8 +8,7 @@ namespace AlpacaConnect.Core.Trading;
 public sealed class TradesApi(
     TradeStore store,
     TradeIntake intake,
-    ConnectionTokens tokens,
-    AlpacaTradingClient alpaca,
+    TradeCancellation cancellation,
     TimeProvider time)
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
@@ -49,54 +47,20 @@ public sealed class TradesApi(
         return trade is null ? Problems.NotFound($"No trade '{id}'.") : JsonBody.Ok(trade.ToTrade());
     }
 
-    /// <summary>
-    /// DELETE /api/trades/{id} (key): cancel at Alpaca, or before submission as soon as it gets there.
-    /// Alpaca answers a cancel with 204 and no body, so the order is read back and the trade records
-    /// what Alpaca says now (canceled, or still working as pending_cancel) instead of waiting for the sync.
-    /// </summary>
+    /// <summary>DELETE /api/trades/{id} (key): see <see cref="TradeCancellation"/>; 202 with the trade as it is now.</summary>
     public async Task<IResult> CancelAsync(HttpRequest request, string id)
     {
-        var ct = request.HttpContext.RequestAborted;
         if (!TradeIds.TryParse(id, out var userId, out var rowKey))
             return Problems.NotFound($"No trade '{id}'.");
-        var sentToAlpaca = false;
-        AlpacaOrder? afterCancel = null;
-        for (var tries = 0; tries < 3; tries++)
+        return await cancellation.CancelAsync(userId, rowKey, request.HttpContext.RequestAborted) switch
         {
-            var trade = await store.GetAsync(userId, rowKey, ct);
-            if (trade is null)
-                return Problems.NotFound($"No trade '{id}'.");
-            if (!trade.IsOpen)
-                // Closed meanwhile by someone else who saw our cancel land (the sync, the executor): that is our answer.
-                return sentToAlpaca
-                    ? JsonBody.Ok(trade.ToTrade(), StatusCodes.Status202Accepted)
-                    : Problems.Create(StatusCodes.Status409Conflict, "trade-closed", $"The trade is already {trade.Status}.", "Only open trades can be canceled.");
-
-            // Sent once: a second cancel of the same order would only meet Alpaca's 422.
-            if (trade.AlpacaOrderId is not null && !sentToAlpaca)
-            {
-                var connection = await tokens.GetAsync(userId, trade.AlpacaEnv, ct);
-                if (connection is null)
-                    return Problems.Create(StatusCodes.Status409Conflict, "connection-inactive", "The connection is no longer active.", "Cancel the order in Alpaca's dashboard.");
-                var canceled = await alpaca.CancelOrderAsync(trade.AlpacaEnv, connection.Value.Token, trade.AlpacaOrderId, ct);
-                if (!canceled.IsSuccess)
-                    return await tokens.RefusedAsync(userId, trade.AlpacaEnv, canceled.Error!, "cancel");
-                sentToAlpaca = true;
-                // If the read fails, the cancel still stands; the status sync records its outcome.
-                var readBack = await alpaca.GetOrderAsync(trade.AlpacaEnv, connection.Value.Token, trade.AlpacaOrderId, ct);
-                afterCancel = readBack.IsSuccess ? readBack.Value : null;
-            }
-            var now = time.GetUtcNow();
-            trade.CancelRequested = true;
-            trade.Record(trade.Status, now, trade.AlpacaOrderId is null
-                ? "cancel requested; the order is canceled as soon as it reaches Alpaca"
-                : "cancel sent to Alpaca");
-            if (afterCancel is not null)
-                trade.Apply(afterCancel, now);
-            if (await store.TryUpdateAsync(trade, trade.ETag, ct))
-                return JsonBody.Ok(trade.ToTrade(), StatusCodes.Status202Accepted);
-        }
-        return Problems.Create(StatusCodes.Status409Conflict, "trade-busy", "The trade is changing right now.", "Try the cancel again.");
+            TradeCancellation.Requested requested => JsonBody.Ok(requested.Trade.ToTrade(), StatusCodes.Status202Accepted),
+            TradeCancellation.NotFound => Problems.NotFound($"No trade '{id}'."),
+            TradeCancellation.AlreadyClosed closed => Problems.Create(StatusCodes.Status409Conflict, "trade-closed", $"The trade is already {closed.Status}.", "Only open trades can be canceled."),
+            TradeCancellation.ConnectionInactive => Problems.Create(StatusCodes.Status409Conflict, "connection-inactive", "The connection is no longer active.", "Cancel the order in Alpaca's dashboard."),
+            TradeCancellation.Refused refused => AlpacaRefusals.Problem(refused.Error, "cancel", time.GetUtcNow()),
+            _ => Problems.Create(StatusCodes.Status409Conflict, "trade-busy", "The trade is changing right now.", "Try the cancel again."),
+        };
     }
 
     private static LocationResult Answer(TradeEntity trade)
