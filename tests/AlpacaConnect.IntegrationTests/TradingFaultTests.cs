@@ -219,6 +219,44 @@ public sealed class ServerTradingFaultTests
         var order = Assert.Single(await s.SandboxOrdersAsync("ola"));
         Assert.Equal("canceled", order.GetProperty("status").GetString());
     }
+
+    [Fact]
+    public async Task A_cancel_after_an_attempt_whose_answer_was_lost_finds_the_order_and_cancels_it_at_alpaca()
+    {
+        var lose = new LoseFirstOrderAnswer();
+        await using var s = await TestSystem.StartAsync(services => services.AddCrashingAlpacaCalls(lose),
+            new Dictionary<string, string?> { ["Trading:RetryBaseDelay"] = "00:00:03" });
+        await s.ConnectAsync("oda");
+        await s.SetPriceAsync("META", "500.00");
+
+        // Alpaca has the order; the app saw a 504, so the trade is still accepted with a retry on its way.
+        var id = await s.TradeAsync("oda", new { symbol = "META", side = "buy", type = "limit", limit_price = "400.00", qty = "1", time_in_force = "gtc" });
+        await lose.Lost.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(HttpStatusCode.Accepted, (await s.Api.DeleteAsync("/api/trades/" + id)).StatusCode);
+
+        var trade = await s.WaitForTradeAsync(id, ["canceled"], runSync: false, timeoutSeconds: 30);
+        var order = Assert.Single(await s.SandboxOrdersAsync("oda"));
+        Assert.Equal("canceled", order.GetProperty("status").GetString());
+        Assert.Equal(order.GetProperty("id").GetString(), trade.GetProperty("alpaca_order_id").GetString());
+    }
+}
+
+/// <summary>The first order submission reaches the Sandbox (the order exists) but its answer is lost: the app sees a 504.</summary>
+internal sealed class LoseFirstOrderAnswer : DelegatingHandler
+{
+    private int _lost;
+
+    public TaskCompletionSource Lost { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var response = await base.SendAsync(request, cancellationToken);
+        if (request.Method != HttpMethod.Post || !response.IsSuccessStatusCode || Interlocked.Exchange(ref _lost, 1) != 0)
+            return response;
+        response.Dispose();
+        Lost.SetResult();
+        return new HttpResponseMessage(HttpStatusCode.GatewayTimeout) { Content = new StringContent("{\"message\":\"gateway timeout\"}") };
+    }
 }
 
 /// <summary>Holds the first order submission until the test releases it.</summary>

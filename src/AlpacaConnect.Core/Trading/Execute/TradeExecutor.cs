@@ -75,7 +75,7 @@ public sealed partial class TradeExecutor(
             }
             if (trade.CancelRequested && trade.AlpacaOrderId is null)
             {
-                await FinishAsync(message, TradeStatus.Canceled, "Canceled before it was sent to Alpaca.", ct);
+                await CancelUnsentAsync(message, trade, token, ct);
                 return;
             }
         }
@@ -229,6 +229,33 @@ public sealed partial class TradeExecutor(
             }
         }
         throw new InvalidOperationException($"Trade {message.TradeId} kept changing while its order was recorded; retrying the message.");
+    }
+
+    /// <summary>
+    /// The caller canceled a trade with no recorded order. An earlier attempt may still have placed it
+    /// (Alpaca took the order, its answer was lost): look it up, and cancel it at Alpaca if it is there;
+    /// only a trade with no order at Alpaca ends "canceled before it was sent".
+    /// </summary>
+    private async Task CancelUnsentAsync(TradeExecution message, TradeEntity trade, AccessToken token, CancellationToken ct)
+    {
+        var found = await alpaca.GetOrderByClientOrderIdAsync(message.AlpacaEnv, token, TradeIds.ClientOrderId(message.RowKey), ct);
+        switch (_rules.AfterLookUp(found, pastDeadline: false, message.Attempt))
+        {
+            case ExecutionDecision.Send: // none at Alpaca, and now none is ever sent
+                await FinishAsync(message, TradeStatus.Canceled, "Canceled before it was sent to Alpaca.", ct);
+                return;
+            case ExecutionDecision.Record record:
+                trade.Apply(record.Order, time.GetUtcNow());
+                if (!AlpacaOrderStatuses.IsTerminal(record.Order.Status))
+                    await CancelAfterSubmitAsync(trade, record.Order, ct);
+                if (!await store.TryUpdateAsync(trade, trade.ETag, ct))
+                    throw new InvalidOperationException($"Trade {message.TradeId} changed while its canceled order was recorded; retrying the message.");
+                LogSubmitted(message.TradeId, record.Order.Id, record.Order.Status);
+                return;
+            case var other: // the lookup itself failed: retry, wait or end as the table says
+                await CarryOutAsync(message, other, ct);
+                return;
+        }
     }
 
     /// <summary>The caller canceled while the order was on its way: cancel it at Alpaca now.</summary>
