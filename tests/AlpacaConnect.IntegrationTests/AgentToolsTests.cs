@@ -13,7 +13,7 @@ public sealed class AgentToolsFixture<THost> : SystemFixture<THost> where THost 
 {
     protected override async Task PrepareAsync(TestSystem system)
     {
-        foreach (var user in new[] { "ada", "ben", "cat", "dan" })
+        foreach (var user in new[] { "ada", "ben", "cat", "dan", "eve" })
             await system.ConnectAsync(user);
     }
 }
@@ -30,7 +30,7 @@ public abstract class AgentToolsTests<THost>(AgentToolsFixture<THost> fixture) :
 {
     private TestSystem S => fixture.System;
 
-    // Each test acts for its own user (ada reads, ben places, dan meets the limits; cat holds the
+    // Each test acts for its own user (ada reads, ben places, dan meets the limits, eve places directly; cat holds the
     // trade another user must not see), so counts of Sandbox orders do not depend on the test order.
     private static readonly string[] AllTools =
     [
@@ -114,6 +114,39 @@ public abstract class AgentToolsTests<THost>(AgentToolsFixture<THost> fixture) :
         var closing = await CallOkAsync(client, "place_trade", new() { ["confirmation_id"] = close.GetProperty("confirmation_id").GetString() });
         await S.WaitForTradeAsync(closing.GetProperty("trade").GetProperty("id").GetString()!, ["filled"], runSync: true);
         Assert.Equal(2, (await S.SandboxOrdersAsync("ben")).Count);
+    }
+
+    [SkippableFact]
+    public async Task A_token_that_allows_direct_placement_places_once_per_idempotency_key_within_its_limits()
+    {
+        var (tokenId, token) = await IssueAsync("eve", new { mode = "trading", max_notional_per_order = "100", allow_direct_placement = true });
+        await using var client = await ConnectAsync(token);
+        var key = "eve-dca-" + Guid.NewGuid().ToString("N");
+        var direct = new Dictionary<string, object?> { ["order"] = Notional("VTI", 50), ["idempotency_key"] = key };
+
+        var placed = await CallOkAsync(client, "place_trade", direct);
+        var tradeId = placed.GetProperty("trade").GetProperty("id").GetString()!;
+        var again = await CallOkAsync(client, "place_trade", direct);
+        Assert.Equal(tradeId, again.GetProperty("trade").GetProperty("id").GetString());
+
+        // The token's limits hold without a preview too; nothing is placed for a refused order.
+        var over = await client.CallToolAsync("place_trade", new Dictionary<string, object?> { ["order"] = Notional("VTI", 101), ["idempotency_key"] = key + "-2" });
+        Assert.True(over.IsError);
+        Assert.Contains("max_notional_per_order", Text(over));
+        var noKey = await client.CallToolAsync("place_trade", new Dictionary<string, object?> { ["order"] = Notional("VTI", 10) });
+        Assert.True(noKey.IsError);
+
+        var trade = await S.WaitForTradeAsync(tradeId, ["filled"], runSync: true);
+        Assert.Equal("agent:" + tokenId, trade.GetProperty("origin").GetString());
+        Assert.Single(await S.SandboxOrdersAsync("eve"));
+
+        // Without the grant, an order alone is refused: the agent must preview first.
+        var (_, previewOnly) = await IssueAsync("eve", new { mode = "trading" });
+        await using var careful = await ConnectAsync(previewOnly);
+        var refused = await careful.CallToolAsync("place_trade", new Dictionary<string, object?> { ["order"] = Notional("VTI", 10), ["idempotency_key"] = key + "-3" });
+        Assert.True(refused.IsError);
+        Assert.Contains("preview", Text(refused));
+        Assert.Single(await S.SandboxOrdersAsync("eve"));
     }
 
     [SkippableFact]
