@@ -111,7 +111,15 @@ public static class CoreServiceCollectionExtensions
         // instance of either host answers it), tools bound with the API's own JSON rules.
         services.AddMcpServer(o => o.ServerInfo = new() { Name = "alpaca-connect", Version = "1.0.0" })
             .WithHttpTransport(o => o.Stateless = true)
-            .WithTools<AgentTools>(JsonBody.Options);
+            .WithTools<AgentTools>(JsonBody.Options)
+            // An agent sees only the tools its token lists (calling another is refused as well).
+            .WithRequestFilters(filters => filters.AddListToolsFilter(next => async (context, ct) =>
+            {
+                var result = await next(context, ct);
+                if ((context.User?.Identity as AgentIdentity)?.Token.ToolList is { } allowed)
+                    result.Tools = [.. result.Tools.Where(t => allowed.Contains(t.Name))];
+                return result;
+            }));
         // The SDK's idle-session pruner has nothing to prune without sessions (it returns at once when
         // stateless) and needs a host's lifetime: without it Core's services also work outside a host
         // (the function-class tests build them bare).

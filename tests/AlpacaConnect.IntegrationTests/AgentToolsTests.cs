@@ -251,9 +251,10 @@ public abstract class AgentToolsTests<THost>(AgentToolsFixture<THost> fixture) :
         var badConfirmation = await client.CallToolAsync("place_trade", new Dictionary<string, object?> { ["confirmation_id"] = new string('a', 32) });
         Assert.True(badConfirmation.IsError);
 
-        // A token limited to some tools refuses the others.
+        // A token limited to some tools lists only those and refuses the others.
         var (_, narrow) = await IssueAsync("ada", new { mode = "read_only" }, tools: ["get_clock"]);
         await using var narrowClient = await ConnectAsync(narrow);
+        Assert.Equal(["get_clock"], (await narrowClient.ListToolsAsync()).Select(t => t.Name));
         await CallOkAsync(narrowClient, "get_clock");
         var notAllowed = await narrowClient.CallToolAsync("get_account", new Dictionary<string, object?>());
         Assert.True(notAllowed.IsError);
