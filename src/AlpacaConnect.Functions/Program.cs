@@ -18,6 +18,7 @@ builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.None)
     .AddFilter<ConsoleLoggerProvider>((category, _) => category == StartupReport.Category);
 builder.ConfigureFunctionsWebApplication();
 builder.UseWhen<QueueAgeMiddleware>(QueueAgeMiddleware.Applies);
+builder.UseWhen<QueuePoisonMiddleware>(QueuePoisonMiddleware.Applies);
 builder.Services.AddAlpacaConnectCore(builder.Configuration);
 // One telemetry pipeline, OpenTelemetry (no Application Insights SDK beside it). The worker exports
 // its traces and metrics (Core/Telemetry), the worker's invocation spans among them. Logs take one way

@@ -78,5 +78,7 @@ public sealed class QueueAgeMiddlewareTests
         Assert.Equal("webhook-deliveries", QueueTrigger.Of(Context("AlpacaConnect.Functions.WebhookFunctions.Deliver", "message", "queueTrigger", data))?.Queue);
         Assert.Equal("trade-executions-poison", QueueTrigger.Of(Context("AlpacaConnect.Functions.TradeFunctions.SettlePoison", "message", "queueTrigger", data))?.Queue);
         Assert.False(QueueAgeMiddleware.Applies(Context("AlpacaConnect.Functions.TradeFunctions.Accept", "request", "httpTrigger", data)));
+        Assert.False(QueuePoisonMiddleware.Applies(Context("AlpacaConnect.Functions.TradeFunctions.SettlePoison", "message", "queueTrigger", data)));
+        Assert.True(QueuePoisonMiddleware.Applies(Context("AlpacaConnect.Functions.WebhookFunctions.Deliver", "message", "queueTrigger", data)));
     }
 }
