@@ -48,11 +48,21 @@ public static class CoreServiceCollectionExtensions
             .Validate(o => o.PublicBaseUrl is null || o.PublicBaseUrl.IsAbsoluteUri, "Connect:PublicBaseUrl must be an absolute URL.")
             .ValidateOnStart();
         services.AddOptions<SecretsOptions>().Bind(configuration.GetSection(SecretsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<TradingOptions>().Bind(configuration.GetSection(TradingOptions.Section)).ValidateDataAnnotations()
+        // host.json's queue settings, for both hosts; each queue's dequeue count defaults to host.json's and stays at or under it.
+        QueueSettings.Add(services, configuration);
+        services.AddOptions<TradingOptions>()
+            .Configure<IOptions<QueueSettings>>((o, queues) => o.MaxDequeueCount = queues.Value.MaxDequeueCount)
+            .Bind(configuration.GetSection(TradingOptions.Section)).ValidateDataAnnotations()
+            .Validate<IOptions<QueueSettings>>((o, queues) => o.MaxDequeueCount <= queues.Value.MaxDequeueCount,
+                "Trading:MaxDequeueCount must not exceed host.json's extensions.queues.maxDequeueCount (the Functions host poisons there whatever the app says).")
             .Validate(o => CrontabSchedule.TryParse(o.StatusSyncSchedule, new CrontabSchedule.ParseOptions { IncludingSeconds = true }) is not null,
                 "Trading:StatusSyncSchedule must be an NCRONTAB expression with seconds, e.g. '0 */1 * * * *'.")
             .ValidateOnStart();
-        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section)).ValidateDataAnnotations()
+        services.AddOptions<WebhookOptions>()
+            .Configure<IOptions<QueueSettings>>((o, queues) => o.MaxDequeueCount = queues.Value.MaxDequeueCount)
+            .Bind(configuration.GetSection(WebhookOptions.Section)).ValidateDataAnnotations()
+            .Validate<IOptions<QueueSettings>>((o, queues) => o.MaxDequeueCount <= queues.Value.MaxDequeueCount,
+                "Webhooks:MaxDequeueCount must not exceed host.json's extensions.queues.maxDequeueCount (the Functions host poisons there whatever the app says).")
             .Validate(o => { try { return o.Schedule().Count > 0; } catch (FormatException) { return false; } },
                 "Webhooks:RetrySchedule must be comma-separated time spans, e.g. '00:00:00,00:00:05,00:05:00'.")
             .Validate(o => CrontabSchedule.TryParse(o.SweepSchedule, new CrontabSchedule.ParseOptions { IncludingSeconds = true }) is not null,

@@ -35,13 +35,13 @@ public sealed class TradeFunctions(TradesApi trades, BrokerageReadsApi reads, Tr
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "connections/{userId}/{env}/orders")] HttpRequest request, string userId, string env) =>
         reads.OrdersAsync(request, userId, env);
 
-    /// <summary>Throwing lets the host retry (visibility timeout) and, after maxDequeueCount (host.json), poison the message.</summary>
+    /// <summary>
+    /// Throwing lets the host retry (visibility timeout) and, after Trading:MaxDequeueCount deliveries,
+    /// poison the message (QueuePoisoning; host.json's maxDequeueCount is the bound). Queue age: QueueAge.
+    /// </summary>
     [Function("ExecuteTrade")]
-    public Task Execute([QueueTrigger(Queues.TradeExecutions)] string message, long dequeueCount, FunctionContext context, CancellationToken cancellationToken)
-    {
-        QueueTelemetry.RecordAge(Queues.TradeExecutions, context);
-        return executor.ExecuteAsync(Queues.AsText(message), dequeueCount, cancellationToken);
-    }
+    public Task Execute([QueueTrigger(Queues.TradeExecutions)] string message, long dequeueCount, CancellationToken cancellationToken) =>
+        executor.ExecuteAsync(Queues.AsText(message), dequeueCount, cancellationToken);
 
     /// <summary>Completing deletes the message: the executor has settled its trade or kept it as a dead letter first.</summary>
     [Function("SettlePoisonedTrade")]

@@ -46,12 +46,10 @@ public sealed class WebhookFunctions(WebhooksApi webhooks, WebhookDispatcher dis
     public Task<IResult> EventDeliveries([HttpTrigger(AuthorizationLevel.Function, "get", Route = "webhooks/events/{eventId}/deliveries")] HttpRequest request, string eventId) =>
         webhooks.EventDeliveriesAsync(request, eventId);
 
+    /// <summary>Throwing retries it; after Webhooks:MaxDequeueCount deliveries it is poisoned (QueuePoisoning) and dead-lettered below.</summary>
     [Function("DeliverWebhook")]
-    public Task Deliver([QueueTrigger(Queues.WebhookDeliveries)] string message, FunctionContext context, CancellationToken cancellationToken)
-    {
-        QueueTelemetry.RecordAge(Queues.WebhookDeliveries, context);
-        return dispatcher.DeliverAsync(Queues.AsText(message), cancellationToken);
-    }
+    public Task Deliver([QueueTrigger(Queues.WebhookDeliveries)] string message, CancellationToken cancellationToken) =>
+        dispatcher.DeliverAsync(Queues.AsText(message), cancellationToken);
 
     [Function("DeadLetterPoisonedWebhook")]
     public Task DeadLetter([QueueTrigger(Queues.WebhookDeliveries + Queues.PoisonSuffix)] string message, CancellationToken cancellationToken) =>

@@ -32,6 +32,25 @@ public sealed partial class FunctionsHostTests
         Assert.Contains(s.Logs.Lines, l => l.Contains("is not a trade execution", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// host.json has one maxDequeueCount for every queue; a queue with its own (lower) count is
+    /// poisoned by the app at that count, the other queue still by the host at host.json's.
+    /// </summary>
+    [SkippableFact]
+    public async Task A_queue_with_its_own_dequeue_count_is_poisoned_at_it_and_the_other_queue_at_host_jsons()
+    {
+        await using var s = await TestSystem.StartAsync(host: HostKind.Functions, settings: new Dictionary<string, string?> { ["Webhooks:MaxDequeueCount"] = "2" });
+        var queues = s.Services.GetRequiredService<Queues>();
+        var delivery = (await queues.Get(Queues.WebhookDeliveries).SendMessageAsync("{\"not\":\"a delivery\"}")).Value.MessageId;
+        var trade = (await queues.Get(Queues.TradeExecutions).SendMessageAsync("{\"not\":\"a trade\"}")).Value.MessageId;
+
+        await WaitUntilAsync(() => s.Logs.Lines.Any(l => l.Contains("Executed 'Functions.DeadLetterPoisonedWebhook'", StringComparison.Ordinal))
+            && s.Logs.Lines.Any(l => l.Contains("Executed 'Functions.SettlePoisonedTrade'", StringComparison.Ordinal)), 60);
+        Assert.Equal(2, s.Logs.Lines.Count(l => l.Contains($"Trigger Details: MessageId: {delivery}, DequeueCount:", StringComparison.Ordinal)));
+        Assert.Contains(s.Logs.Lines, l => l.Contains(delivery, StringComparison.Ordinal) && l.Contains("moved to poison after 2 deliveries", StringComparison.Ordinal));
+        Assert.Equal(HostJsonMaxDequeueCount, s.Logs.Lines.Count(l => l.Contains($"Trigger Details: MessageId: {trade}, DequeueCount:", StringComparison.Ordinal)));
+    }
+
     [SkippableFact]
     public async Task Timers_run_on_the_schedule_their_setting_names()
     {

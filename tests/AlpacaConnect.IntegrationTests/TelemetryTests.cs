@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Connections;
+using AlpacaConnect.Core.Storage;
 using AlpacaConnect.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
@@ -61,6 +62,10 @@ public sealed class TelemetryTests
         Assert.Equal("sam", execute.GetTagItem("user.id"));
         Assert.Contains(spans, a => a.ParentSpanId == execute.SpanId && a.Kind == ActivityKind.Client);
         Assert.Contains(spans, a => a.OperationName == "webhook.deliver");
+        // Storage calls are metrics, not spans: none of the client spans goes to the storage account.
+        var storage = s.Services.GetRequiredService<StorageEndpoints>();
+        Assert.Contains(spans, a => a.Kind == ActivityKind.Client && a.GetTagItem("url.full") is string);
+        Assert.DoesNotContain(spans, a => a.Kind == ActivityKind.Client && a.GetTagItem("url.full") is string url && storage.Serves(new Uri(url)));
 
         // Logs: structured ids present, no secret anywhere.
         var logs = string.Join('\n', s.Logs.Lines);

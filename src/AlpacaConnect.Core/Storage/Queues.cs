@@ -35,7 +35,10 @@ public sealed class Queues(QueueServiceClient service, IAzureClientFactory<Queue
     /// fails a whole receive when one message in it is not base64, so a receiver that must survive a
     /// foreign message (the Server's queue runner) takes them raw and decodes each with <see cref="TryDecode"/>.
     /// </summary>
-    public QueueClient Undecoded(QueueClient queue) => clients.CreateClient(UndecodedClient).GetQueueClient(queue.Name);
+    public QueueClient Undecoded(QueueClient queue) => Undecoded(queue.Name);
+
+    /// <summary>A queue by its full name (no prefix added), sending and receiving text as stored: what a Functions trigger binds.</summary>
+    public QueueClient Undecoded(string queueName) => clients.CreateClient(UndecodedClient).GetQueueClient(queueName);
 
     /// <summary>Decodes a stored message (base64 of UTF-8); false when it is not that.</summary>
     public static bool TryDecode(string stored, [NotNullWhen(true)] out string? text)

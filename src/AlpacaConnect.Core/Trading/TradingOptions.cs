@@ -57,7 +57,10 @@ public sealed class TradingOptions
     [Range(typeof(TimeSpan), "00:00:05", "00:10:00")]
     public TimeSpan InlineHold { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Deliveries of one message before it goes to the poison queue (Server; host.json sets it for Functions).</summary>
+    /// <summary>
+    /// Deliveries of one trade-executions message before it goes to the poison queue, on both hosts.
+    /// Default and upper bound: host.json's extensions.queues.maxDequeueCount (Storage/QueueSettings).
+    /// </summary>
     [Range(1, 100)]
     public int MaxDequeueCount { get; set; } = 5;
 }

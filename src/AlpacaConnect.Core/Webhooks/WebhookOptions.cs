@@ -30,6 +30,15 @@ public sealed class WebhookOptions
     [Required]
     public string SweepSchedule { get; set; } = "30 */1 * * * *";
 
+    /// <summary>
+    /// Deliveries of one webhook-deliveries message that keeps throwing before it goes to the poison
+    /// queue (and is recorded as dead-lettered), on both hosts. Default and upper bound: host.json's
+    /// extensions.queues.maxDequeueCount (Storage/QueueSettings). Failed HTTP attempts are not
+    /// these: they follow <see cref="RetrySchedule"/>.
+    /// </summary>
+    [Range(1, 100)]
+    public int MaxDequeueCount { get; set; } = 5;
+
     public IReadOnlyList<TimeSpan> Schedule() =>
         RetrySchedule.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(s => TimeSpan.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToList();

@@ -12,13 +12,17 @@ internal static class BackgroundWork
     public static IServiceCollection AddBackgroundWork(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<QueueRunnerOptions>().Bind(configuration.GetSection(QueueRunnerOptions.Section));
+        // Each queue poisons at its own count (Trading:MaxDequeueCount, Webhooks:MaxDequeueCount; both
+        // default to host.json's maxDequeueCount and never exceed it), as the Functions app does.
         AddQueue(services, new QueueBinding(Queues.TradeExecutions,
             (sp, message, dequeueCount, ct) => sp.GetRequiredService<TradeExecutor>().ExecuteAsync(message, dequeueCount, ct),
-            (sp, message, messageId, ct) => sp.GetRequiredService<TradeExecutor>().SettlePoisonAsync(message, messageId, ct)));
+            (sp, message, messageId, ct) => sp.GetRequiredService<TradeExecutor>().SettlePoisonAsync(message, messageId, ct)),
+            sp => sp.GetRequiredService<IOptions<TradingOptions>>().Value.MaxDequeueCount);
 
         AddQueue(services, new QueueBinding(Queues.WebhookDeliveries,
             (sp, message, _, ct) => sp.GetRequiredService<WebhookDispatcher>().DeliverAsync(message, ct),
-            (sp, message, _, ct) => sp.GetRequiredService<WebhookDispatcher>().DeadLetterPoisonAsync(message, ct)));
+            (sp, message, _, ct) => sp.GetRequiredService<WebhookDispatcher>().DeadLetterPoisonAsync(message, ct)),
+            sp => sp.GetRequiredService<IOptions<WebhookOptions>>().Value.MaxDequeueCount);
 
         services.AddSingleton<IHostedService>(sp => new ScheduledRunner("webhook outbox sweep",
             sp.GetRequiredService<IOptions<WebhookOptions>>().Value.SweepSchedule,
@@ -31,13 +35,13 @@ internal static class BackgroundWork
         return services;
     }
 
-    private static void AddQueue(IServiceCollection services, QueueBinding binding) =>
+    private static void AddQueue(IServiceCollection services, QueueBinding binding, Func<IServiceProvider, int> maxDequeueCount) =>
         services.AddSingleton<IHostedService>(sp =>
         {
             var queues = sp.GetRequiredService<Queues>();
             var (queue, poison) = (queues.Get(binding.Name), queues.Poison(binding.Name));
             return new QueueProcessor(queue, poison, queues.Undecoded(queue), queues.Undecoded(poison), binding, sp,
-                sp.GetRequiredService<IOptions<TradingOptions>>().Value.MaxDequeueCount,
+                maxDequeueCount(sp), sp.GetRequiredService<IOptions<QueueSettings>>().Value,
                 sp.GetRequiredService<IOptions<QueueRunnerOptions>>().Value, sp.GetRequiredService<ILogger<QueueProcessor>>());
         });
 }

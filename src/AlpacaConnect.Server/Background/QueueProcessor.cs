@@ -5,21 +5,20 @@ using Azure.Storage.Queues.Models;
 
 namespace AlpacaConnect.Server.Background;
 
-/// <summary>Timings of the Server's queue runner; the defaults mirror host.json.</summary>
+/// <summary>
+/// What only the Server's runner has. Everything else (poll interval, batch size, retry delay, dequeue
+/// count) comes from host.json, as the Functions host reads it (<see cref="QueueSettings"/>).
+/// </summary>
 public sealed class QueueRunnerOptions
 {
     public const string Section = "Server:Queues";
 
-    /// <summary>How long a received message stays invisible while it is handled.</summary>
+    /// <summary>
+    /// How long a received message stays invisible while it is handled. The Functions host has no
+    /// setting for it (it takes a 10-minute lease and renews it); host.json's visibilityTimeout is
+    /// the delay after a failure, <see cref="QueueSettings.VisibilityTimeout"/>.
+    /// </summary>
     public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>How long a failed message waits before its next delivery (host.json visibilityTimeout).</summary>
-    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(10);
-
-    public TimeSpan MaxPollingInterval { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>Messages handled at once per queue. Handlers mostly wait on Alpaca and storage, so this is I/O width, not cores.</summary>
-    public int Concurrency { get; set; } = 64;
 }
 
 /// <summary>How the Server drains one queue, with the Functions queue trigger's semantics.</summary>
@@ -31,9 +30,10 @@ public sealed record QueueBinding(
     Func<IServiceProvider, string, string, CancellationToken, Task> HandlePoison);
 
 /// <summary>
-/// The Functions queue trigger, self-hosted: batches of messages, handled in parallel; deleted on
-/// success; on an exception made visible again after a delay; after MaxDequeueCount deliveries moved
-/// to the "-poison" twin, whose handler then settles what it was about. Messages are received as
+/// The Functions queue trigger, self-hosted, with host.json's settings (<see cref="QueueSettings"/>):
+/// batches of batchSize messages, at most batchSize + newBatchThreshold handled at once; deleted on
+/// success; on an exception made visible again after visibilityTimeout; after this queue's own
+/// maxDequeueCount deliveries (at most host.json's) moved to the "-poison" twin, whose handler then settles what it was about. Messages are received as
 /// stored and decoded here (base64), one by one: a message that is not base64 goes to the poison
 /// queue at once without a delivery, as the Functions host does, instead of failing the whole receive.
 /// </summary>
@@ -47,10 +47,10 @@ public sealed partial class QueueProcessor(
     QueueBinding binding,
     IServiceProvider services,
     int maxDequeueCount,
-    QueueRunnerOptions timings,
+    QueueSettings settings,
+    QueueRunnerOptions runner,
     ILogger<QueueProcessor> logger) : BackgroundService
 {
-    private const int BatchSize = 32;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -63,7 +63,7 @@ public sealed partial class QueueProcessor(
     /// </summary>
     private async Task DrainAsync(QueueClient source, Func<QueueMessage, CancellationToken, Task> process, CancellationToken ct)
     {
-        var slots = new SemaphoreSlim(timings.Concurrency, timings.Concurrency);
+        var slots = new SemaphoreSlim(settings.MaxInFlight, settings.MaxInFlight);
         var running = new List<Task>();
         var idle = TimeSpan.FromMilliseconds(50);
         while (!ct.IsCancellationRequested)
@@ -77,13 +77,13 @@ public sealed partial class QueueProcessor(
                 break;
             }
             var free = 1;
-            while (free < BatchSize && slots.Wait(0, CancellationToken.None))
+            while (free < settings.BatchSize && slots.Wait(0, CancellationToken.None))
                 free++;
 
             QueueMessage[] messages;
             try
             {
-                messages = (await source.ReceiveMessagesAsync(free, timings.VisibilityTimeout, ct)).Value;
+                messages = (await source.ReceiveMessagesAsync(free, runner.VisibilityTimeout, ct)).Value;
             }
             catch (Exception ex) when (ex is OperationCanceledException or Azure.RequestFailedException or HttpRequestException)
             {
@@ -91,7 +91,7 @@ public sealed partial class QueueProcessor(
                 if (ct.IsCancellationRequested)
                     break;
                 LogReceiveFailed(source.Name, ex.Message);
-                await DelayAsync(timings.MaxPollingInterval, ct);
+                await DelayAsync(settings.MaxPollingInterval, ct);
                 continue;
             }
 
@@ -101,7 +101,7 @@ public sealed partial class QueueProcessor(
             {
                 // Back off like the Functions host does (up to maxPollingInterval) when the queue is empty.
                 await DelayAsync(idle, ct);
-                idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, timings.MaxPollingInterval.Ticks));
+                idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, settings.MaxPollingInterval.Ticks));
                 continue;
             }
             idle = TimeSpan.FromMilliseconds(50);
@@ -159,13 +159,14 @@ public sealed partial class QueueProcessor(
             else
             {
                 LogFailed(queue.Name, message.MessageId, message.DequeueCount, ex.Message);
-                await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: timings.RetryDelay, cancellationToken: ct);
+                await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: settings.VisibilityTimeout, cancellationToken: ct);
             }
         }
     }
 
     private async Task ProcessPoisonAsync(QueueMessage message, CancellationToken ct)
     {
+        AlpacaConnectTelemetry.RecordQueueAge(binding.Name + Queues.PoisonSuffix, message.InsertedOn, DateTimeOffset.UtcNow);
         try
         {
             // Not base64 (written there by something else): the handler gets it as stored, unreadable either way.

@@ -123,8 +123,9 @@ public sealed class TestSystem : IAsyncDisposable
             ["Trading:MaxRetryDelay"] = "00:00:01",
             ["Trading:MaxRateLimitWait"] = "00:00:02",
             ["Server:Queues:VisibilityTimeout"] = "00:00:05",
-            ["Server:Queues:RetryDelay"] = "00:00:01",
-            ["Server:Queues:MaxPollingInterval"] = "00:00:00.200",
+            // host.json overrides, as Azure app settings give them: both hosts read these keys (Core/Storage/QueueSettings).
+            [QueueSettings.Section + ":visibilityTimeout"] = "00:00:01",
+            [QueueSettings.Section + ":maxPollingInterval"] = "00:00:00.200",
             // The receivers in tests listen on loopback; the refusal of such targets has its own test.
             ["Webhooks:AllowPrivateTargets"] = "true",
             ["Webhooks:RetrySchedule"] = "00:00:00,00:00:00.300,00:00:00.300,00:00:00.300",
@@ -142,7 +143,7 @@ public sealed class TestSystem : IAsyncDisposable
         {
             if (host == HostKind.Functions)
             {
-                var functions = await FunctionsApp.StartAsync(serverUrl, config, HostSettings(config), FunctionKey, logs);
+                var functions = await FunctionsApp.StartAsync(serverUrl, config, new Dictionary<string, string>(), FunctionKey, logs);
                 return new TestSystem(sandbox, null, functions, config, prefix, serverUrl, sandboxUrl, tokenKey, logs);
             }
             var server = await StartServerAsync(serverUrl, config, logs, overrideServices);
@@ -154,22 +155,6 @@ public sealed class TestSystem : IAsyncDisposable
             await sandbox.DisposeAsync();
             throw;
         }
-    }
-
-    /// <summary>
-    /// host.json overrides for the Functions host that mirror the test settings the Server's queue runner
-    /// reads (short retry delays so tests finish). What host.json says otherwise is what the host does.
-    /// </summary>
-    private static Dictionary<string, string> HostSettings(Dictionary<string, string?> config)
-    {
-        var host = new Dictionary<string, string>();
-        if (config.GetValueOrDefault("Server:Queues:RetryDelay") is { } retryDelay)
-            host["extensions:queues:visibilityTimeout"] = retryDelay;
-        if (config.GetValueOrDefault("Server:Queues:MaxPollingInterval") is { } polling)
-            host["extensions:queues:maxPollingInterval"] = polling;
-        if (config.GetValueOrDefault("Trading:MaxDequeueCount") is { } dequeues)
-            host["extensions:queues:maxDequeueCount"] = dequeues;
-        return host;
     }
 
     private static Task<WebApplication> StartServerAsync(Uri url, Dictionary<string, string?> config, CapturedLogs logs, Action<IServiceCollection>? overrideServices) =>
