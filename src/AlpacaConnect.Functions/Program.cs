@@ -2,13 +2,13 @@ using AlpacaConnect.Core;
 using AlpacaConnect.Core.Telemetry;
 using AlpacaConnect.Functions;
 using Microsoft.Azure.Functions.Worker;
-using OpenTelemetry.Trace;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using OpenTelemetry.Trace;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = LogDefaults.Levels });

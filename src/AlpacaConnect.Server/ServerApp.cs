@@ -1,9 +1,9 @@
 using AlpacaConnect.Core;
 using AlpacaConnect.Core.Http;
 using AlpacaConnect.Core.Telemetry;
-using OpenTelemetry.Trace;
 using AlpacaConnect.Server.Background;
 using Microsoft.Extensions.Configuration.Memory;
+using OpenTelemetry.Trace;
 
 namespace AlpacaConnect.Server;
 

@@ -1,9 +1,9 @@
-using AlpacaConnect.TestSupport;
 using System.Net.Http.Json;
 using System.Text.Json;
+using AlpacaConnect.Core.Trading;
+using AlpacaConnect.TestSupport;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
-using AlpacaConnect.Core.Trading;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;

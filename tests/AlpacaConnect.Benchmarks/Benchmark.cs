@@ -1,4 +1,3 @@
-using AlpacaConnect.TestSupport;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -7,6 +6,7 @@ using System.Net.Http.Headers;
 using System.Runtime;
 using System.Text;
 using System.Text.Json;
+using AlpacaConnect.TestSupport;
 using Azure.Data.Tables;
 
 namespace AlpacaConnect.Benchmarks;

@@ -2,9 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using AlpacaConnect.Core.Storage;
 using Azure.Core;
 using Azure.Core.Pipeline;
-using AlpacaConnect.Core.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace AlpacaConnect.Benchmarks;

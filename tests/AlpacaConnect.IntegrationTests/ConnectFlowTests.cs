@@ -1,13 +1,13 @@
-using AlpacaConnect.TestSupport;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Azure.Data.Tables;
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Connections;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.IntegrationTests.Infrastructure;
+using AlpacaConnect.TestSupport;
+using Azure.Data.Tables;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 

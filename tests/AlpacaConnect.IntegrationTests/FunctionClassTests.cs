@@ -1,10 +1,10 @@
-using AlpacaConnect.TestSupport;
 using System.Text;
 using System.Text.Json;
 using AlpacaConnect.Core;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Functions;
 using AlpacaConnect.IntegrationTests.Infrastructure;
+using AlpacaConnect.TestSupport;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,8 +1,8 @@
-using AlpacaConnect.TestSupport;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.IntegrationTests.Infrastructure;
+using AlpacaConnect.TestSupport;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,10 +1,10 @@
-using AlpacaConnect.TestSupport;
 using System.Net;
-using Azure;
-using Azure.Security.KeyVault.Secrets;
 using AlpacaConnect.Core.Secrets;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.IntegrationTests.Infrastructure;
+using AlpacaConnect.TestSupport;
+using Azure;
+using Azure.Security.KeyVault.Secrets;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;

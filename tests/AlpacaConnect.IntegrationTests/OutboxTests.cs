@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
-using Azure;
-using Azure.Data.Tables;
 using AlpacaConnect.Core.Events;
 using AlpacaConnect.Core.Outbox;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.TestSupport;
+using Azure;
+using Azure.Data.Tables;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;

@@ -1,8 +1,8 @@
+using AlpacaConnect.Core.Storage;
+using AlpacaConnect.IntegrationTests.Infrastructure;
 using AlpacaConnect.TestSupport;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
-using AlpacaConnect.Core.Storage;
-using AlpacaConnect.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AlpacaConnect.IntegrationTests;

@@ -2,12 +2,12 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using AlpacaConnect.Core.Events;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Webhooks;
 using AlpacaConnect.IntegrationTests.Infrastructure;
 using StandardWebhooks;
 using StandardWebhooks.Diagnostics;
-using AlpacaConnect.Core.Events;
 
 namespace AlpacaConnect.IntegrationTests;
 

@@ -51,20 +51,20 @@ public static class SystemStart
     /// </summary>
     public static Dictionary<string, string?> AppSettings(SystemUrls urls, string storage, string prefix, string functionKey, string returnOrigin,
         string tokenEncryptionKey, string linkSigningSecret, string logLevel) => new()
-    {
-        ["AzureWebJobsStorage"] = storage,
-        ["Storage:Prefix"] = prefix,
-        ["Alpaca:SandboxUrl"] = urls.Sandbox.ToString(),
-        ["Connect:PublicBaseUrl"] = urls.App.ToString(),
-        ["Connect:AllowedReturnOrigins"] = returnOrigin,
-        ["Server:FunctionKey"] = functionKey,
-        ["Secrets:AlpacaClientSecret"] = SandboxClientSecret,
-        ["Secrets:TokenEncryptionKey"] = tokenEncryptionKey,
-        ["Secrets:LinkSigningSecret"] = linkSigningSecret,
-        ["Logging:LogLevel:Default"] = logLevel,
-        // Yearly: the timer never fires during a run; tests and the benchmark run the sync themselves.
-        ["Trading:StatusSyncSchedule"] = "0 0 0 1 1 *",
-    };
+        {
+            ["AzureWebJobsStorage"] = storage,
+            ["Storage:Prefix"] = prefix,
+            ["Alpaca:SandboxUrl"] = urls.Sandbox.ToString(),
+            ["Connect:PublicBaseUrl"] = urls.App.ToString(),
+            ["Connect:AllowedReturnOrigins"] = returnOrigin,
+            ["Server:FunctionKey"] = functionKey,
+            ["Secrets:AlpacaClientSecret"] = SandboxClientSecret,
+            ["Secrets:TokenEncryptionKey"] = tokenEncryptionKey,
+            ["Secrets:LinkSigningSecret"] = linkSigningSecret,
+            ["Logging:LogLevel:Default"] = logLevel,
+            // Yearly: the timer never fires during a run; tests and the benchmark run the sync themselves.
+            ["Trading:StatusSyncSchedule"] = "0 0 0 1 1 *",
+        };
 
     /// <summary>A fresh 256-bit key, base64 (the token encryption key, a link-signing secret).</summary>
     public static string NewKey() => Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));

@@ -2,13 +2,13 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Azure;
-using Azure.Data.Tables;
 using AlpacaConnect.Core.Http;
+using AlpacaConnect.Core.Secrets;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Trading;
+using Azure;
+using Azure.Data.Tables;
 using Microsoft.AspNetCore.WebUtilities;
-using AlpacaConnect.Core.Secrets;
 
 namespace AlpacaConnect.Core.Agents;
 

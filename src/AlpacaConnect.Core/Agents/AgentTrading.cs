@@ -3,12 +3,12 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Azure;
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Http;
-using AlpacaConnect.Core.Trading;
-using ModelContextProtocol.Protocol;
 using AlpacaConnect.Core.Secrets;
+using AlpacaConnect.Core.Trading;
+using Azure;
+using ModelContextProtocol.Protocol;
 
 namespace AlpacaConnect.Core.Agents;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
+using AlpacaConnect.Core.Storage;
 using Azure;
 using Azure.Data.Tables;
-using AlpacaConnect.Core.Storage;
 
 namespace AlpacaConnect.Core.Agents;
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using AlpacaConnect.Core.Telemetry;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using AlpacaConnect.Core.Telemetry;
 using Polly.Timeout;
 
 namespace AlpacaConnect.Core.Alpaca;

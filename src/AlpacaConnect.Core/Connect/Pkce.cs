@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.AspNetCore.WebUtilities;
 using AlpacaConnect.Core.Secrets;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace AlpacaConnect.Core.Connect;
 

@@ -1,7 +1,7 @@
-using Azure;
-using Azure.Data.Tables;
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Secrets;
+using Azure;
+using Azure.Data.Tables;
 
 namespace AlpacaConnect.Core.Connect;
 

@@ -1,6 +1,6 @@
+using AlpacaConnect.Core.Alpaca;
 using Azure;
 using Azure.Data.Tables;
-using AlpacaConnect.Core.Alpaca;
 
 namespace AlpacaConnect.Core.Connections;
 

@@ -1,10 +1,10 @@
-using Azure;
-using Azure.Data.Tables;
 using AlpacaConnect.Core.Alpaca;
+using AlpacaConnect.Core.Events;
 using AlpacaConnect.Core.Outbox;
 using AlpacaConnect.Core.Secrets;
 using AlpacaConnect.Core.Storage;
-using AlpacaConnect.Core.Events;
+using Azure;
+using Azure.Data.Tables;
 
 namespace AlpacaConnect.Core.Connections;
 

@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
-using Azure;
-using Azure.Data.Tables;
 using AlpacaConnect.Core.Events;
 using AlpacaConnect.Core.Storage;
+using Azure;
+using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

@@ -1,10 +1,10 @@
 using System.Runtime.Serialization;
 using System.Text.Json;
-using Azure;
-using Azure.Data.Tables;
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Events;
 using AlpacaConnect.Core.Http;
+using Azure;
+using Azure.Data.Tables;
 
 namespace AlpacaConnect.Core.Trading;
 

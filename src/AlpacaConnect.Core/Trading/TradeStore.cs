@@ -1,7 +1,7 @@
-using Azure;
-using Azure.Data.Tables;
 using AlpacaConnect.Core.Outbox;
 using AlpacaConnect.Core.Storage;
+using Azure;
+using Azure.Data.Tables;
 
 namespace AlpacaConnect.Core.Trading;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Azure.Data.Tables;
-using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Events;
+using AlpacaConnect.Core.Storage;
+using Azure.Data.Tables;
 
 namespace AlpacaConnect.Core.Webhooks;
 

@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
-using Azure;
-using Azure.Data.Tables;
 using AlpacaConnect.Core.Secrets;
 using AlpacaConnect.Core.Storage;
+using Azure;
+using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 
 namespace AlpacaConnect.Core.Webhooks;

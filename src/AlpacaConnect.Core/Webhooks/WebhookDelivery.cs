@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using AlpacaConnect.Core.Events;
 using AlpacaConnect.Core.Http;
 using AlpacaConnect.Core.Storage;
-using AlpacaConnect.Core.Events;
 
 namespace AlpacaConnect.Core.Webhooks;
 

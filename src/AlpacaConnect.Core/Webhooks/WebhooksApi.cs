@@ -1,6 +1,6 @@
+using AlpacaConnect.Core.Events;
 using AlpacaConnect.Core.Http;
 using Microsoft.AspNetCore.Http;
-using AlpacaConnect.Core.Events;
 
 namespace AlpacaConnect.Core.Webhooks;
 

@@ -1,11 +1,11 @@
-using AlpacaConnect.TestSupport;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Azure.Data.Tables;
 using AlpacaConnect.Core;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Trading;
 using AlpacaConnect.Sandbox;
+using AlpacaConnect.TestSupport;
+using Azure.Data.Tables;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,8 +1,8 @@
-using AlpacaConnect.TestSupport;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AlpacaConnect.Core.Storage;
+using AlpacaConnect.TestSupport;
 
 namespace AlpacaConnect.IntegrationTests.Infrastructure;
 

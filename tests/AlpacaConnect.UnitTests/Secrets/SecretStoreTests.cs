@@ -1,6 +1,6 @@
+using AlpacaConnect.Core.Secrets;
 using Azure;
 using Azure.Security.KeyVault.Secrets;
-using AlpacaConnect.Core.Secrets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
