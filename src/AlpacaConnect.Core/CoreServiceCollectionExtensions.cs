@@ -130,11 +130,6 @@ public static class CoreServiceCollectionExtensions
                     result.Tools = [.. result.Tools.Where(t => allowed.Contains(t.Name))];
                 return result;
             }));
-        // The SDK's idle-session pruner has nothing to prune without sessions (it returns at once when
-        // stateless) and needs a host's lifetime: without it Core's services also work outside a host
-        // (the function-class tests build them bare).
-        foreach (var pruner in services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.FullName == "ModelContextProtocol.AspNetCore.IdleTrackingBackgroundService").ToList())
-            services.Remove(pruner);
         services.AddSingleton<SubscriptionStore>();
         services.AddSingleton<WebhookQueue>();
         services.AddSingleton<WebhookFanOut>();

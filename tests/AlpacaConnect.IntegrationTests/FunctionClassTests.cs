@@ -31,7 +31,9 @@ public sealed class FunctionClassTests : IAsyncLifetime
             ["Connect:AllowedReturnOrigins"] = "https://app.example.com",
             ["Secrets:TokenEncryptionKey"] = Convert.ToBase64String(new byte[32]),
         }).Build();
+        // What any host gives its services: a lifetime (the MCP SDK's background service waits on it).
         _services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration)
+            .AddSingleton<IHostApplicationLifetime, Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>()
             .AddAlpacaConnectCore(configuration).BuildServiceProvider();
         foreach (var hosted in _services.GetServices<IHostedService>())
             await hosted.StartAsync(default);
