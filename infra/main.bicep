@@ -69,6 +69,10 @@ param allowedReturnOrigins string
 @minLength(11)
 param webhookSweepSchedule string = '30 */1 * * * *'
 
+@description('NCRONTAB schedule (6 fields, with seconds) of the retention timer (Retention__Schedule): deletes expired OAuth states and connect links, old dispatched outbox rows and delivery logs. Default: hourly at :05.')
+@minLength(11)
+param retentionSchedule string = '0 5 * * * *'
+
 @description('NCRONTAB schedule (6 fields, with seconds) of the order-status sync timer (Trading__StatusSyncSchedule). Default: every minute.')
 @minLength(11)
 param statusSyncSchedule string = '0 */1 * * * *'
@@ -265,6 +269,7 @@ module appSettings 'app/app-settings.bicep' = {
       Connect__AllowedReturnOrigins: allowedReturnOrigins
       Trading__StatusSyncSchedule: statusSyncSchedule
       Webhooks__SweepSchedule: webhookSweepSchedule
+      Retention__Schedule: retentionSchedule
     }
   }
 }

@@ -15,6 +15,7 @@ using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Security.KeyVault.Secrets;
+using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
@@ -68,6 +69,11 @@ public static class CoreServiceCollectionExtensions
             .Validate(o => CrontabSchedule.TryParse(o.SweepSchedule, new CrontabSchedule.ParseOptions { IncludingSeconds = true }) is not null,
                 "Webhooks:SweepSchedule must be an NCRONTAB expression with seconds.")
             .ValidateOnStart();
+        services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateDataAnnotations()
+            .Validate(o => CrontabSchedule.TryParse(o.Schedule, new CrontabSchedule.ParseOptions { IncludingSeconds = true }) is not null,
+                "Retention:Schedule must be an NCRONTAB expression with seconds, e.g. '0 5 * * * *'.")
+            .Validate(o => o.OutboxAfter > TimeSpan.Zero && o.DeliveriesAfter > TimeSpan.Zero, "Retention:OutboxAfter and Retention:DeliveriesAfter must be positive.")
+            .ValidateOnStart();
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
 
         var vaultUri = configuration.GetSection(SecretsOptions.Section).Get<SecretsOptions>()?.VaultUri;
@@ -78,6 +84,8 @@ public static class CoreServiceCollectionExtensions
                 StorageAccount.Tables(configuration, options, credential, sp.GetRequiredService<StorageTransport>()));
             clients.AddClient<QueueServiceClient, QueueClientOptions>((options, credential, sp) =>
                 StorageAccount.Queues(configuration, options, credential, sp.GetRequiredService<StorageTransport>()));
+            clients.AddClient<BlobServiceClient, BlobClientOptions>((options, credential, sp) =>
+                StorageAccount.Blobs(configuration, options, credential, sp.GetRequiredService<StorageTransport>()));
             clients.AddClient<QueueServiceClient, QueueClientOptions>((options, credential, sp) =>
                 StorageAccount.Queues(configuration, options, credential, sp.GetRequiredService<StorageTransport>(), QueueMessageEncoding.None))
                 .WithName(Queues.UndecodedClient);
@@ -90,6 +98,11 @@ public static class CoreServiceCollectionExtensions
 
         services.AddSingleton<StorageTransport>();
         services.AddSingleton<Tables>();
+        services.AddSingleton<WorkIndex>();
+        services.AddSingleton<RetentionIndex>();
+        services.AddSingleton<RetentionSweep>();
+        services.AddSingleton<TimerLeases>();
+        services.AddSingleton(sp => DeliveryLog.Retention(sp.GetRequiredService<IOptions<RetentionOptions>>().Value.DeliveriesAfter));
         services.AddSingleton<Queues>();
         services.AddSingleton<DeadLetters>();
         services.AddSingleton<StorageHealth>();

@@ -17,6 +17,12 @@ internal sealed record BenchOptions
     /// <summary>"functions": the host-latency mode (<see cref="HostLatency"/>) instead of the Server benchmark.</summary>
     public string Host { get; init; } = "server";
 
+    /// <summary>"trade" (the benchmark above) or another scenario's name (its own file, e.g. <see cref="SyncScale"/>).</summary>
+    public string Scenario { get; init; } = "trade";
+
+    /// <summary>sync-scale: closed trades (and dispatched events) seeded before the second measurement.</summary>
+    public int Closed { get; init; } = 100_000;
+
     public const string Usage = """
         Usage: eng/benchmark.sh [options]
           --trades N        trades in phase B (throughput), half market, half far limit   (default 2000)
@@ -32,6 +38,8 @@ internal sealed record BenchOptions
           --host functions  instead: accept -> submitted through the Functions app under a real
                             Functions host beside the Server's (defaults there: --trades 300
                             --rate 10 --users 20; needs func or ../shared/functions-host)
+          --scenario NAME   trade (default: the above) or sync-scale (status sync and outbox sweep
+                            cost with --users open trades, 0 vs --closed N closed, default 100000)
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -59,6 +67,8 @@ internal sealed record BenchOptions
                 "--warmup" => o with { Warmup = Int(0) },
                 "--out" => o with { Out = Next() },
                 "--host" => o with { Host = Next() is var h && h is "server" or "functions" ? h : throw new ArgumentException("--host must be server or functions.") },
+                "--scenario" => o with { Scenario = Next() is var n && n is "trade" or "sync-scale" ? n : throw new ArgumentException("--scenario must be trade or sync-scale.") },
+                "--closed" => o with { Closed = Int(0) },
                 "-h" or "--help" => throw new HelpRequested(),
                 _ => throw new ArgumentException($"Unknown argument '{args[i]}'."),
             };

@@ -34,11 +34,18 @@ public sealed class OutboxTests : IAsyncLifetime
     {
         _options.Tables.Add(ProducerTable);
         _tables = new Tables(new TableServiceClient(Azurite.ConnectionString), Options.Create(new StorageOptions { Prefix = _prefix }));
-        _outbox = new EventOutbox(_tables, _dispatcher, Options.Create(_options), NullLogger<EventOutbox>.Instance);
-        _sweep = new OutboxSweep(_outbox, Options.Create(_options), _time, NullLogger<OutboxSweep>.Instance);
+        var index = new WorkIndex(_tables, _time);
+        _outbox = new EventOutbox(_tables, _dispatcher, index, new RetentionIndex(_tables, _time), Options.Create(new RetentionOptions()),
+            Options.Create(_options), NullLogger<EventOutbox>.Instance);
+        _sweep = new OutboxSweep(_outbox, index, Options.Create(_options), _time, NullLogger<OutboxSweep>.Instance);
     }
 
-    public Task InitializeAsync() => Table.CreateIfNotExistsAsync();
+    public async Task InitializeAsync()
+    {
+        await Table.CreateIfNotExistsAsync();
+        await _tables.Get(Tables.WorkIndex).CreateIfNotExistsAsync();
+        await _tables.Get(Tables.Retention).CreateIfNotExistsAsync();
+    }
 
     public Task DisposeAsync() => Azurite.DeletePrefixedAsync(_prefix);
 

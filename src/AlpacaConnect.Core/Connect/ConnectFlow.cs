@@ -48,10 +48,10 @@ public sealed partial class ConnectFlow
 
     public ConnectFlow(Tables tables, ReturnUrlPolicy returnUrls, IOptions<ConnectOptions> options, IOptions<AlpacaOptions> alpaca,
         AlpacaOAuthClient oauth, AlpacaTradingClient trading, ConnectionStore connections, SecretStore secrets,
-        TimeProvider time, ILogger<ConnectFlow> logger)
+        RetentionIndex retention, TimeProvider time, ILogger<ConnectFlow> logger)
     {
-        _links = new SingleUseTickets(tables.Get(Tables.ConnectLinks), time);
-        _states = new SingleUseTickets(tables.Get(Tables.OAuthStates), time);
+        _links = new SingleUseTickets(tables, Tables.ConnectLinks, retention, time);
+        _states = new SingleUseTickets(tables, Tables.OAuthStates, retention, time);
         _returnUrls = returnUrls;
         _options = options.Value;
         _alpaca = alpaca.Value;

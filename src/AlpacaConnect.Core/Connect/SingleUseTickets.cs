@@ -1,5 +1,6 @@
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Secrets;
+using AlpacaConnect.Core.Storage;
 using Azure;
 using Azure.Data.Tables;
 
@@ -20,10 +21,13 @@ public sealed record Redemption(RedeemOutcome Outcome, ConnectIntent? Intent = n
 /// <summary>
 /// Single-use, expiring tickets bound to a <see cref="ConnectIntent"/>: connect links and OAuth states.
 /// Stored under the SHA-256 of the ticket; redeeming is an ETag-guarded update, so two concurrent
-/// redemptions cannot both succeed.
+/// redemptions cannot both succeed. Each row is scheduled for deletion at its expiry (retention)
+/// before it is written.
 /// </summary>
-internal sealed class SingleUseTickets(TableClient table, TimeProvider time)
+internal sealed class SingleUseTickets(Tables tables, string tableName, RetentionIndex retention, TimeProvider time)
 {
+    private readonly TableClient _table = tables.Get(tableName);
+
     /// <param name="codeVerifier">A state's PKCE verifier, kept in its row and handed back on redemption.</param>
     public async Task<(string Ticket, DateTimeOffset ExpiresAt)> IssueAsync(ConnectIntent intent, TimeSpan lifetime, string? codeVerifier, CancellationToken ct)
     {
@@ -32,7 +36,8 @@ internal sealed class SingleUseTickets(TableClient table, TimeProvider time)
         var entity = Entity(OpaqueTokens.Hash(ticket), intent, expiresAt);
         if (codeVerifier is not null)
             entity["CodeVerifier"] = codeVerifier;
-        await table.AddEntityAsync(entity, ct);
+        await retention.ScheduleRowAsync(tableName, entity.PartitionKey, entity.RowKey, expiresAt, ct);
+        await _table.AddEntityAsync(entity, ct);
         return (ticket, expiresAt);
     }
 
@@ -40,7 +45,7 @@ internal sealed class SingleUseTickets(TableClient table, TimeProvider time)
     {
         if (!OpaqueTokens.LooksValid(ticket))
             return new Redemption(RedeemOutcome.Unknown);
-        var found = await table.GetEntityIfExistsAsync<TableEntity>(OpaqueTokens.Hash(ticket!), "", cancellationToken: ct);
+        var found = await _table.GetEntityIfExistsAsync<TableEntity>(OpaqueTokens.Hash(ticket!), "", cancellationToken: ct);
         if (!found.HasValue)
             return new Redemption(RedeemOutcome.Unknown);
 
@@ -54,7 +59,7 @@ internal sealed class SingleUseTickets(TableClient table, TimeProvider time)
         entity["UsedAt"] = time.GetUtcNow();
         try
         {
-            await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Merge, ct);
+            await _table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Merge, ct);
         }
         catch (RequestFailedException ex) when (ex.Status == 412)
         {
@@ -68,7 +73,7 @@ internal sealed class SingleUseTickets(TableClient table, TimeProvider time)
     /// again) can say so and show the way back instead of a dead end.
     /// </summary>
     public async Task MarkCompletedAsync(string ticket, CancellationToken ct) =>
-        await table.UpdateEntityAsync(new TableEntity(OpaqueTokens.Hash(ticket), "") { ["CompletedAt"] = time.GetUtcNow() },
+        await _table.UpdateEntityAsync(new TableEntity(OpaqueTokens.Hash(ticket), "") { ["CompletedAt"] = time.GetUtcNow() },
             ETag.All, TableUpdateMode.Merge, ct);
 
     /// <summary>Records that a value (a signed link) has been used; false if it already was.</summary>
@@ -78,7 +83,8 @@ internal sealed class SingleUseTickets(TableClient table, TimeProvider time)
         entity["UsedAt"] = time.GetUtcNow();
         try
         {
-            await table.AddEntityAsync(entity, ct);
+            await retention.ScheduleRowAsync(tableName, entity.PartitionKey, entity.RowKey, expiresAt, ct);
+            await _table.AddEntityAsync(entity, ct);
             return true;
         }
         catch (RequestFailedException ex) when (ex.Status == 409)

@@ -1,6 +1,7 @@
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Data.Tables;
+using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
@@ -35,6 +36,16 @@ internal static class StorageAccount
         return configuration[Setting] is { Length: > 0 } connectionString
             ? new QueueServiceClient(connectionString, options)
             : new QueueServiceClient(ServiceUri(configuration, "queue"), credential, options);
+    }
+
+    /// <summary>Blobs: the Server's timer leases (the Functions host keeps its own in the same account).</summary>
+    public static BlobServiceClient Blobs(IConfiguration configuration, BlobClientOptions options, TokenCredential credential, StorageTransport transport)
+    {
+        options.Transport = transport;
+        options.AddPolicy(new StorageMetrics("blob"), HttpPipelinePosition.PerRetry);
+        return configuration[Setting] is { Length: > 0 } connectionString
+            ? new BlobServiceClient(connectionString, options)
+            : new BlobServiceClient(ServiceUri(configuration, "blob"), credential, options);
     }
 
     private static Uri ServiceUri(IConfiguration configuration, string service) => new(

@@ -22,8 +22,12 @@ public sealed class Tables(TableServiceClient service, IOptions<StorageOptions> 
     public const string AgentSpend = "agentspend";
     /// <summary>Queue messages no handler could read (see <see cref="Storage.DeadLetters"/>).</summary>
     public const string DeadLetters = "deadletters";
+    /// <summary>Partitions that may hold open work, per kind (<see cref="Storage.WorkIndex"/>).</summary>
+    public const string WorkIndex = "workindex";
+    /// <summary>What the retention timer deletes, keyed by the hour it may go (<see cref="Storage.RetentionIndex"/>).</summary>
+    public const string Retention = "retention";
 
-    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, AccountOwners, Trades, WebhookSubscriptions, WebhookDeliveries, DeadLetters, AgentTokens, AgentPreviews, AgentSpend];
+    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, AccountOwners, Trades, WebhookSubscriptions, WebhookDeliveries, DeadLetters, AgentTokens, AgentPreviews, AgentSpend, WorkIndex, Retention];
 
     private readonly string _prefix = options.Value.Prefix;
 

@@ -29,6 +29,14 @@ public static class AlpacaConnectTelemetry
     /// <summary>Trades run inline by the accepting process: "done", or "handed-to-queue" when the queue finishes them.</summary>
     public static readonly Counter<long> InlineExecutions = Meter.CreateCounter<long>("alpaca_connect.trades.inline", description: "Inline trade executions by outcome");
 
+    /// <summary>
+    /// Orders at Alpaca with this app's client_order_id prefix and no trade row (storage lost an
+    /// acknowledged write), seen by the status sync; tagged by env, never by user or token.
+    /// </summary>
+    public static readonly Counter<long> OrphanOrders = Meter.CreateCounter<long>("alpaca_connect.trades.orphan_orders", description: "Orders at Alpaca with no trade row");
+
+    public static void CountOrphanOrder(string env) => OrphanOrders.Add(1, new KeyValuePair<string, object?>("env", env));
+
     public static void CountInlineExecution(string outcome) => InlineExecutions.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     public static void CountTrade(string outcome) => Trades.Add(1, new KeyValuePair<string, object?>("outcome", outcome));

@@ -80,7 +80,16 @@ public static class TradeIds
 
     public static string Compose(string userId, string rowKey) => $"{userId}{Separator}{rowKey}";
 
-    public static string ClientOrderId(string rowKey) => "acf-" + rowKey;
+    public const string ClientOrderIdPrefix = "acf-";
+
+    public static string ClientOrderId(string rowKey) => ClientOrderIdPrefix + rowKey;
+
+    /// <summary>The row key a client_order_id of ours names; false for anyone else's.</summary>
+    public static bool TryParseClientOrderId(string clientOrderId, out string rowKey)
+    {
+        rowKey = clientOrderId.StartsWith(ClientOrderIdPrefix, StringComparison.Ordinal) ? clientOrderId[ClientOrderIdPrefix.Length..] : "";
+        return rowKey.Length == 32 && rowKey.All(char.IsAsciiHexDigitLower);
+    }
 
     public static bool TryParse(string? tradeId, out string userId, out string rowKey)
     {

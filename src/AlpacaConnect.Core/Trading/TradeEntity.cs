@@ -22,7 +22,20 @@ public sealed class TradeEntity : ITableEntity
 
     public string Env { get; set; } = "";
     public string Status { get; set; } = "";
-    public bool IsOpen { get; set; }
+    /// <summary>Set as stored (by the table, or <see cref="Accepted"/>); status changes go through <see cref="Move"/>.</summary>
+    public bool IsOpen
+    {
+        get => _isOpen;
+        set => _isOpen = OpenAsStored = value;
+    }
+    private bool _isOpen;
+
+    /// <summary>Whether the row as last read or written is open, so a write knows to add or drop the trade's index row.</summary>
+    [IgnoreDataMember]
+    public bool OpenAsStored { get; private set; }
+
+    /// <summary>After a write: the row as stored is this entity.</summary>
+    internal void MarkStored() => OpenAsStored = _isOpen;
     public string OrderJson { get; set; } = "";
     public string ClientOrderId { get; set; } = "";
     public string? AlpacaOrderId { get; set; }
@@ -116,7 +129,7 @@ public sealed class TradeEntity : ITableEntity
         HistoryJson = JsonSerializer.Serialize(history, JsonBody.Options);
         var changed = status != Status;
         Status = status;
-        IsOpen = TradeStatus.IsOpen(status);
+        _isOpen = TradeStatus.IsOpen(status);
         UpdatedAt = at;
         if (detail is not null && status is TradeStatus.Rejected or TradeStatus.Failed or TradeStatus.Canceled or TradeStatus.Expired)
             Reason = detail;

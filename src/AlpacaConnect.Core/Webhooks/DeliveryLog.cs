@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using AlpacaConnect.Core.Events;
 using AlpacaConnect.Core.Storage;
 using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
 
 namespace AlpacaConnect.Core.Webhooks;
 
@@ -34,13 +35,26 @@ public sealed record DeliveryAttempt(
 
 /// <summary>
 /// Every attempt, one row each (partition = subscription, row = event id + attempt), with the event
-/// itself so a dead-lettered or any past delivery can be sent again.
+/// itself so a dead-lettered or any past delivery can be sent again. Rows are kept
+/// <see cref="RetentionOptions.DeliveriesAfter"/>: each partition is scheduled with the retention
+/// index before it gets rows, and <see cref="Retention"/> purges it by key (event ids sort by time).
 /// </summary>
-public sealed class DeliveryLog(Tables tables)
+public sealed class DeliveryLog(Tables tables, RetentionIndex retention, IOptions<RetentionOptions> keep)
 {
     private TableClient Table => tables.Get(Tables.WebhookDeliveries);
 
-    public async Task RecordAsync(DeliveryAttempt attempt, DomainEvent e, CancellationToken ct) =>
+    /// <summary>How the retention timer purges one subscription's log: rows of events older than the setting, attempted before it.</summary>
+    public static RetentionRule Retention(TimeSpan keep) => new(Tables.WebhookDeliveries, (table, subscriptionId, now, ct) =>
+    {
+        var cutoff = now - keep;
+        var filter = TableKeys.Between(subscriptionId, "", "evt_" + RetentionSweep.Version7Floor(cutoff))
+            + " and " + TableClient.CreateQueryFilter($"At lt {cutoff}");
+        return RetentionSweep.DeleteAllAsync(table, table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: ct), ct);
+    });
+
+    public async Task RecordAsync(DeliveryAttempt attempt, DomainEvent e, CancellationToken ct)
+    {
+        await retention.SchedulePartitionAsync(Tables.WebhookDeliveries, attempt.SubscriptionId, keep.Value.DeliveriesAfter, ct);
         await Table.UpsertEntityAsync(new TableEntity(attempt.SubscriptionId, $"{attempt.EventId}~{attempt.Attempt.ToString("D2", CultureInfo.InvariantCulture)}")
         {
             ["EventId"] = attempt.EventId,
@@ -55,6 +69,7 @@ public sealed class DeliveryLog(Tables tables)
             ["At"] = attempt.At,
             ["NextAttemptAt"] = attempt.NextAttemptAt,
         }, TableUpdateMode.Replace, ct);
+    }
 
     public async Task<IReadOnlyList<DeliveryAttempt>> ForSubscriptionAsync(string subscriptionId, CancellationToken ct) =>
         await ReadAsync(Table.QueryAsync<TableEntity>(e => e.PartitionKey == subscriptionId, cancellationToken: ct));

@@ -32,6 +32,10 @@ internal static class BackgroundWork
             sp.GetRequiredService<IOptions<TradingOptions>>().Value.StatusSyncSchedule,
             (services, ct) => services.GetRequiredService<TradeStatusSync>().RunAsync(ct),
             sp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ScheduledRunner>>()));
+        services.AddSingleton<IHostedService>(sp => new ScheduledRunner("retention",
+            sp.GetRequiredService<IOptions<RetentionOptions>>().Value.Schedule,
+            (services, ct) => services.GetRequiredService<RetentionSweep>().RunAsync(ct),
+            sp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ScheduledRunner>>()));
         return services;
     }
 

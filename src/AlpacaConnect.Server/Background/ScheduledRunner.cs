@@ -1,8 +1,13 @@
+using AlpacaConnect.Core.Storage;
 using NCrontab;
 
 namespace AlpacaConnect.Server.Background;
 
-/// <summary>The Functions timer trigger, self-hosted: the same NCRONTAB schedule (with seconds), one run at a time.</summary>
+/// <summary>
+/// The Functions timer trigger, self-hosted: the same NCRONTAB schedule (with seconds), one run at a
+/// time, and one run per occurrence across instances (<see cref="TimerLeases"/>, a blob lease, as the
+/// Functions host's singleton lock).
+/// </summary>
 public sealed partial class ScheduledRunner(
     string name,
     string schedule,
@@ -29,7 +34,11 @@ public sealed partial class ScheduledRunner(
             }
             try
             {
-                await run(services, stoppingToken);
+                var occurrence = new DateTimeOffset(next, TimeSpan.Zero);
+                if (await services.GetRequiredService<TimerLeases>().RunOnceAsync(name.Replace(' ', '-'), occurrence, ct => run(services, ct), stoppingToken))
+                    LogRan(name, occurrence);
+                else
+                    LogSkipped(name, occurrence);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
@@ -37,6 +46,12 @@ public sealed partial class ScheduledRunner(
             }
         }
     }
+
+    [LoggerMessage(LogLevel.Information, "Scheduled run {Name} for {Occurrence:O} ran on this instance")]
+    private partial void LogRan(string name, DateTimeOffset occurrence);
+
+    [LoggerMessage(LogLevel.Debug, "Scheduled run {Name} for {Occurrence:O} skipped: another instance has it")]
+    private partial void LogSkipped(string name, DateTimeOffset occurrence);
 
     [LoggerMessage(LogLevel.Error, "Scheduled run {Name} failed: {Error}")]
     private partial void LogRunFailed(string name, string error);

@@ -7,13 +7,16 @@ using Microsoft.Extensions.Options;
 namespace AlpacaConnect.Core.Trading;
 
 /// <summary>What one sync run did, for logs, tests and the benchmark's round-trip count.</summary>
-public sealed record SyncReport(int OpenTrades, int Updated, int Requeued, int Settled, int AlpacaCalls);
+public sealed record SyncReport(int OpenTrades, int Updated, int Requeued, int Settled, int AlpacaCalls, int Orphans = 0);
 
 /// <summary>
 /// The timer's work: follow every open trade to its terminal status. One order list per user and
 /// env (not one call per order), a storage write only when something changed, and the safety net
 /// for trades whose queue message was lost or gave up: re-queue them, or after the submit deadline
-/// settle them by looking the order up.
+/// settle them by looking the order up. Open trades are found by key: the users the store's work
+/// index marks, and in each partition the open trades' index rows (<see cref="TradeStore.QueryOpenAsync"/>),
+/// so a run costs what is open, however many trades have closed. Orders in those lists that carry
+/// this app's client_order_id prefix but have no trade row are reported as orphans.
 /// </summary>
 public sealed partial class TradeStatusSync(
     TradeStore store,
@@ -29,32 +32,42 @@ public sealed partial class TradeStatusSync(
     public async Task<SyncReport> RunAsync(CancellationToken ct)
     {
         using var activity = AlpacaConnectTelemetry.Source.StartActivity("trade.status_sync");
-        var open = new List<TradeEntity>();
-        await foreach (var trade in store.QueryOpenAsync(ct))
-            open.Add(trade);
+        var users = new List<Azure.Data.Tables.TableEntity>();
+        await foreach (var mark in store.QueryOpenUsersAsync(ct))
+            users.Add(mark);
 
-        int updated = 0, requeued = 0, settled = 0, calls = 0;
+        int open = 0, updated = 0, requeued = 0, settled = 0, calls = 0, orphans = 0;
         // Users are independent (their own tokens and rate limits): several at once, each in order.
-        await Parallel.ForEachAsync(open.GroupBy(t => (t.PartitionKey, t.AlpacaEnv)),
-            new ParallelOptions { MaxDegreeOfParallelism = _options.StatusSyncConcurrency, CancellationToken = ct },
-            async (group, cancel) =>
+        await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = _options.StatusSyncConcurrency, CancellationToken = ct },
+            async (mark, cancel) =>
             {
-                var done = await SyncUserAsync(group.Key.PartitionKey, group.Key.AlpacaEnv, [.. group], cancel);
-                Interlocked.Add(ref updated, done.Updated);
-                Interlocked.Add(ref requeued, done.Requeued);
-                Interlocked.Add(ref settled, done.Settled);
-                Interlocked.Add(ref calls, done.AlpacaCalls);
+                var trades = await store.QueryOpenAsync(mark.RowKey, cancel);
+                if (trades.Count == 0)
+                {
+                    await store.TryRetireOpenUserAsync(mark, cancel);
+                    return;
+                }
+                foreach (var group in trades.GroupBy(t => t.AlpacaEnv))
+                {
+                    var done = await SyncUserAsync(mark.RowKey, group.Key, [.. group], cancel);
+                    Interlocked.Add(ref open, done.OpenTrades);
+                    Interlocked.Add(ref updated, done.Updated);
+                    Interlocked.Add(ref requeued, done.Requeued);
+                    Interlocked.Add(ref settled, done.Settled);
+                    Interlocked.Add(ref calls, done.AlpacaCalls);
+                    Interlocked.Add(ref orphans, done.Orphans);
+                }
             });
 
-        var report = new SyncReport(open.Count, updated, requeued, settled, calls);
-        LogRun(report.OpenTrades, report.Updated, report.Requeued, report.Settled, report.AlpacaCalls);
+        var report = new SyncReport(open, updated, requeued, settled, calls, orphans);
+        LogRun(report.OpenTrades, report.Updated, report.Requeued, report.Settled, report.AlpacaCalls, report.Orphans);
         return report;
     }
 
     /// <summary>One user's open trades on one env: one order list, then a write for each that changed.</summary>
     private async Task<SyncReport> SyncUserAsync(string userId, AlpacaEnv env, List<TradeEntity> trades, CancellationToken ct)
     {
-        int updated = 0, requeued = 0, settled = 0, calls = 0;
+        int updated = 0, requeued = 0, settled = 0, calls = 0, orphans = 0;
         var connection = await tokens.GetAsync(userId, env, ct);
         var submitted = trades.Where(t => t.AlpacaOrderId is not null).ToList();
         var unsent = trades.Where(t => t.AlpacaOrderId is null).ToList();
@@ -77,13 +90,14 @@ public sealed partial class TradeStatusSync(
 
         if (submitted.Count > 0)
         {
-            var (orders, listCalls) = await ListOrdersAsync(env, token, submitted, ct);
+            var (orders, listed, listCalls) = await ListOrdersAsync(env, token, submitted, ct);
             calls += listCalls;
             foreach (var trade in submitted)
             {
                 if (orders.TryGetValue(trade.AlpacaOrderId!, out var order))
                     updated += await SaveAsync(trade, t => t.Apply(order, time.GetUtcNow()), ct);
             }
+            orphans += await ReportOrphansAsync(userId, env, listed, trades, ct);
         }
 
         foreach (var trade in unsent)
@@ -116,14 +130,46 @@ public sealed partial class TradeStatusSync(
                 settled += await SaveAsync(trade, t => t.Record(TradeStatus.Failed, time.GetUtcNow(),
                     $"Not submitted within {_options.SubmitDeadline.TotalMinutes:0} minutes of acceptance; no order exists at Alpaca and a stale order is never sent."), ct);
         }
-        return new(trades.Count, updated, requeued, settled, calls);
+        return new(trades.Count, updated, requeued, settled, calls, orphans);
     }
 
+    /// <summary>
+    /// Orders in the list the sync read anyway whose client_order_id is ours (<see cref="TradeIds.ClientOrderId"/>)
+    /// but names no trade row: logged with their ids and counted, never ignored. A trade row is never
+    /// deleted, so a row seen once is remembered and not read again.
+    /// </summary>
+    private async Task<int> ReportOrphansAsync(string userId, AlpacaEnv env, List<AlpacaOrder> listed, List<TradeEntity> open, CancellationToken ct)
+    {
+        var orphans = 0;
+        var openIds = open.Select(t => t.ClientOrderId).ToHashSet();
+        foreach (var order in listed)
+        {
+            if (order.ClientOrderId is not { } clientOrderId || !TradeIds.TryParseClientOrderId(clientOrderId, out var rowKey)
+                || openIds.Contains(clientOrderId) || _knownRows.ContainsKey(clientOrderId))
+                continue;
+            if (await store.GetAsync(userId, rowKey, ct) is not null)
+            {
+                if (_knownRows.Count >= KnownRowsLimit)
+                    _knownRows.Clear();
+                _knownRows[clientOrderId] = 0;
+                continue;
+            }
+            orphans++;
+            AlpacaConnectTelemetry.CountOrphanOrder(env.ToWire());
+            LogOrphan(userId, env.ToWire(), order.Id, clientOrderId, order.Symbol, order.Status);
+        }
+        return orphans;
+    }
+
+    private const int KnownRowsLimit = 100_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _knownRows = new();
+
     /// <summary>One user's orders since the oldest open trade, in pages of 500; a per-order read for any the list missed.</summary>
-    private async Task<(Dictionary<string, AlpacaOrder> Orders, int Calls)> ListOrdersAsync(AlpacaEnv env, AccessToken token, List<TradeEntity> trades, CancellationToken ct)
+    private async Task<(Dictionary<string, AlpacaOrder> Orders, List<AlpacaOrder> Listed, int Calls)> ListOrdersAsync(AlpacaEnv env, AccessToken token, List<TradeEntity> trades, CancellationToken ct)
     {
         var wanted = trades.Select(t => t.AlpacaOrderId!).ToHashSet();
         var found = new Dictionary<string, AlpacaOrder>();
+        var listed = new List<AlpacaOrder>();
         var after = trades.Min(t => t.CreatedAt) - TimeSpan.FromMinutes(1);
         var calls = 0;
         for (var page = 0; page < 10 && found.Count < wanted.Count; page++)
@@ -132,6 +178,7 @@ public sealed partial class TradeStatusSync(
             var list = await alpaca.ListOrdersAsync(env, token, new AlpacaOrderQuery { Status = "all", Limit = 500, After = after, Direction = "asc", Nested = true }, ct);
             if (!list.IsSuccess || list.Value!.Count == 0)
                 break;
+            listed.AddRange(list.Value);
             foreach (var order in list.Value)
                 if (wanted.Contains(order.Id))
                     found[order.Id] = order;
@@ -146,7 +193,7 @@ public sealed partial class TradeStatusSync(
             if (one.IsSuccess)
                 found[id] = one.Value!;
         }
-        return (found, calls);
+        return (found, listed, calls);
     }
 
     /// <summary>Applies a change and writes only if it changed something. 1 when written.</summary>
@@ -160,6 +207,9 @@ public sealed partial class TradeStatusSync(
         return await store.TryUpdateAsync(trade, trade.ETag, ct) ? 1 : 0;
     }
 
-    [LoggerMessage(LogLevel.Information, "Status sync: {OpenTrades} open, {Updated} updated, {Requeued} re-queued, {Settled} settled, {AlpacaCalls} Alpaca calls")]
-    private partial void LogRun(int openTrades, int updated, int requeued, int settled, int alpacaCalls);
+    [LoggerMessage(LogLevel.Information, "Status sync: {OpenTrades} open, {Updated} updated, {Requeued} re-queued, {Settled} settled, {AlpacaCalls} Alpaca calls, {Orphans} orphan orders")]
+    private partial void LogRun(int openTrades, int updated, int requeued, int settled, int alpacaCalls, int orphans);
+
+    [LoggerMessage(LogLevel.Error, "Orphan order at Alpaca: order {AlpacaOrderId} ({ClientOrderId}, {Symbol}, {AlpacaStatus}) of user {UserId} on {Env} has no trade row; storage lost an acknowledged write")]
+    private partial void LogOrphan(string userId, string env, string alpacaOrderId, string clientOrderId, string? symbol, string? alpacaStatus);
 }

@@ -1,0 +1,113 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using AlpacaConnect.Core.Storage;
+using AlpacaConnect.Core.Telemetry;
+using AlpacaConnect.Core.Trading;
+using AlpacaConnect.IntegrationTests.Infrastructure;
+using Azure.Data.Tables;
+
+namespace AlpacaConnect.IntegrationTests;
+
+public sealed class OpenWorkIndexTestsOnServer() : OpenWorkIndexTests(HostKind.Server);
+
+public sealed class OpenWorkIndexTestsOnFunctions() : OpenWorkIndexTests(HostKind.Functions);
+
+/// <summary>
+/// The status sync finds open trades by key: an open trade has an index row in its partition from
+/// the write that accepts it to the write that closes it, and its user a mark in the work index.
+/// Orders at Alpaca with our prefix and no trade row are reported, on both hosts.
+/// </summary>
+public abstract class OpenWorkIndexTests(HostKind host)
+{
+    private static readonly string[] Settled = ["submitted", "partially_filled", "filled", "canceled", "expired", "rejected", "failed"];
+
+    private static async Task<string> RestingLimitBuyAsync(TestSystem s, string user)
+    {
+        await s.SetPriceAsync("AMZN", "200.00");
+        var id = await s.TradeAsync(user, new { symbol = "AMZN", side = "buy", type = "limit", limit_price = "150.00", qty = "1", time_in_force = "gtc" });
+        Assert.Equal("submitted", (await s.WaitForTradeAsync(id, Settled)).GetProperty("status").GetString());
+        return id;
+    }
+
+    private static string RowKey(string tradeId) => tradeId[(tradeId.IndexOf('~') + 1)..];
+
+    private static async Task<List<string>> IndexRowsAsync(TestSystem s, string user)
+    {
+        var rows = new List<string>();
+        await foreach (var row in s.Table(Tables.Trades).QueryAsync<TableEntity>(TableKeys.WithPrefix(user, TradeStore.OpenPrefix), select: ["RowKey"]))
+            rows.Add(row.RowKey[TradeStore.OpenPrefix.Length..]);
+        return rows;
+    }
+
+    [SkippableFact]
+    public async Task An_open_trade_is_indexed_until_the_write_that_closes_it()
+    {
+        await using var s = await TestSystem.StartAsync(host: host);
+        await s.ConnectAsync("ida");
+        var resting = await RestingLimitBuyAsync(s, "ida");
+        var filled = await s.TradeAsync("ida", new { symbol = "AAPL", side = "buy", type = "market", qty = "1", time_in_force = "day" });
+        Assert.Equal("filled", (await s.WaitForTradeAsync(filled, ["filled"], runSync: true)).GetProperty("status").GetString());
+
+        // The user is marked, and only the working trade has an index row.
+        var mark = await s.Table(Tables.WorkIndex).GetEntityIfExistsAsync<TableEntity>(TradeStore.OpenKind, "ida");
+        Assert.True(mark.HasValue);
+        Assert.Equal([RowKey(resting)], await IndexRowsAsync(s, "ida"));
+
+        // The sync follows it from the index; canceling closes it and takes its index row away.
+        await s.SyncAsync();
+        Assert.Equal("submitted", (await s.GetTradeAsync(resting)).GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.Accepted, (await s.Api.DeleteAsync("/api/trades/" + resting)).StatusCode);
+        Assert.Equal("canceled", (await s.WaitForTradeAsync(resting, ["canceled"], runSync: true)).GetProperty("status").GetString());
+        Assert.Empty(await IndexRowsAsync(s, "ida"));
+        // The mark stays for its hour (it is retired only once old and its partition has nothing open).
+        await s.SyncAsync();
+        Assert.True((await s.Table(Tables.WorkIndex).GetEntityIfExistsAsync<TableEntity>(TradeStore.OpenKind, "ida")).HasValue);
+        // Every order the syncs listed has its trade row: no orphan is reported.
+        Assert.DoesNotContain(s.Logs.Lines, l => l.Contains("Orphan order", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public async Task An_order_with_our_prefix_and_no_trade_row_is_reported_by_the_sync_with_a_log_line_and_a_metric()
+    {
+        using var orphans = new OrphanCounter();
+        await using var s = await TestSystem.StartAsync(host: host);
+        await s.ConnectAsync("oz");
+        await RestingLimitBuyAsync(s, "oz");
+        var lost = await s.TradeAsync("oz", new { symbol = "AAPL", side = "buy", type = "market", qty = "1", time_in_force = "day" });
+        var clientOrderId = (await s.WaitForTradeAsync(lost, ["submitted", "partially_filled", "filled"])).GetProperty("client_order_id").GetString()!;
+
+        // Storage "loses" the acknowledged row; the order stays at Alpaca.
+        await s.Table(Tables.Trades).DeleteEntityAsync("oz", RowKey(lost));
+        await s.SyncAsync();
+
+        var line = s.Logs.Lines.FirstOrDefault(l => l.Contains("Orphan order", StringComparison.Ordinal));
+        Assert.NotNull(line);
+        Assert.Contains(clientOrderId, line, StringComparison.Ordinal);
+        Assert.Contains("oz", line, StringComparison.Ordinal);
+        Assert.Single(await s.SandboxOrdersAsync("oz"), o => o.GetProperty("client_order_id").GetString() == clientOrderId);
+        if (host == HostKind.Server)
+            Assert.Equal(1, orphans.Count); // the metric is read in this process, where the Server runs
+    }
+
+    /// <summary>alpaca_connect.trades.orphan_orders as this process's meters record it.</summary>
+    private sealed class OrphanCounter : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private long _count;
+
+        public OrphanCounter()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == AlpacaConnectTelemetry.Name && instrument.Name == "alpaca_connect.trades.orphan_orders")
+                    listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _count, value));
+            _listener.Start();
+        }
+
+        public long Count => Interlocked.Read(ref _count);
+
+        public void Dispose() => _listener.Dispose();
+    }
+}
