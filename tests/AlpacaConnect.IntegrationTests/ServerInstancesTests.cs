@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using AlpacaConnect.IntegrationTests.Infrastructure;
 using AlpacaConnect.TestSupport;
 
 namespace AlpacaConnect.IntegrationTests;
@@ -64,7 +65,7 @@ public sealed partial class ServerInstancesTests
                 await WaitFilledAsync(apiB, id);
 
             // Let each timer come round a few more times on both instances.
-            await Task.Delay(TimeSpan.FromSeconds(10));
+            await Task.Delay(TimeSpan.FromSeconds(12));
 
             foreach (var user in users)
             {
