@@ -105,7 +105,7 @@ internal sealed class SyncScale(BenchOptions o)
         throw new InvalidOperationException($"Trade {id} did not reach submitted.");
     }
 
-    /// <summary>100 events committed but not dispatched, as the outbox writes them (row, pending row, mark), recent enough that the sweep leaves them to their writer: each run finds the same work.</summary>
+    /// <summary>100 events committed but not dispatched, as the outbox writes them (index entry, then row), recent enough that the sweep leaves them to their writer: each run finds the same work.</summary>
     private async Task SeedPendingEventsAsync(string[] users)
     {
         var trades = Tables.Get(Tables.Trades);
@@ -114,10 +114,8 @@ internal sealed class SyncScale(BenchOptions o)
         {
             var user = users[i % users.Length];
             var id = "evt_" + Guid.CreateVersion7().ToString("N");
-            await index.MarkAsync(EventOutbox.PendingKind(Tables.Trades), user, default);
-            await trades.SubmitTransactionAsync([
-                new(TableTransactionActionType.Add, EventRow(user, id, dispatched: false, DateTimeOffset.UtcNow.AddDays(1))),
-                new(TableTransactionActionType.Add, new TableEntity(user, EventOutbox.PendingPrefix + id))]);
+            await index.AddAsync(EventOutbox.PendingKind(Tables.Trades), user, id, default);
+            await trades.AddEntityAsync(EventRow(user, id, dispatched: false, DateTimeOffset.UtcNow.AddDays(1)));
         }
     }
 

@@ -4,7 +4,7 @@ using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Telemetry;
 using AlpacaConnect.Core.Trading;
 using AlpacaConnect.IntegrationTests.Infrastructure;
-using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AlpacaConnect.IntegrationTests;
 
@@ -13,8 +13,8 @@ public sealed class OpenWorkIndexTestsOnServer() : OpenWorkIndexTests(HostKind.S
 public sealed class OpenWorkIndexTestsOnFunctions() : OpenWorkIndexTests(HostKind.Functions);
 
 /// <summary>
-/// The status sync finds open trades by key: an open trade has an index row in its partition from
-/// the write that accepts it to the write that closes it, and its user a mark in the work index.
+/// The status sync finds open trades by key: a trade is indexed in the work index before the write
+/// that accepts it, and leaves it at the first sync that finds it closed.
 /// Orders at Alpaca with our prefix and no trade row are reported, on both hosts.
 /// </summary>
 public abstract class OpenWorkIndexTests(HostKind host)
@@ -34,8 +34,9 @@ public abstract class OpenWorkIndexTests(HostKind host)
     private static async Task<List<string>> IndexRowsAsync(TestSystem s, string user)
     {
         var rows = new List<string>();
-        await foreach (var row in s.Table(Tables.Trades).QueryAsync<TableEntity>(TableKeys.WithPrefix(user, TradeStore.OpenPrefix), select: ["RowKey"]))
-            rows.Add(row.RowKey[TradeStore.OpenPrefix.Length..]);
+        await foreach (var entry in s.Services.GetRequiredService<WorkIndex>().ListAsync(TradeStore.OpenKind, default))
+            if (entry.Partition == user)
+                rows.Add(entry.Row);
         return rows;
     }
 
@@ -46,22 +47,21 @@ public abstract class OpenWorkIndexTests(HostKind host)
         await s.ConnectAsync("ida");
         var resting = await RestingLimitBuyAsync(s, "ida");
         var filled = await s.TradeAsync("ida", new { symbol = "AAPL", side = "buy", type = "market", qty = "1", time_in_force = "day" });
-        Assert.Equal("filled", (await s.WaitForTradeAsync(filled, ["filled"], runSync: true)).GetProperty("status").GetString());
+        Assert.Equal("filled", (await s.WaitForTradeAsync(filled, ["filled"])).GetProperty("status").GetString());
 
-        // The user is marked, and only the working trade has an index row.
-        var mark = await s.Table(Tables.WorkIndex).GetEntityIfExistsAsync<TableEntity>(TradeStore.OpenKind, "ida");
-        Assert.True(mark.HasValue);
+        // Both were indexed when accepted (before their rows were written).
+        Assert.Equal(new[] { RowKey(resting), RowKey(filled) }.Order(), (await IndexRowsAsync(s, "ida")).Order());
+
+        // The sync reads the index: the closed one leaves it, the working one is followed and stays.
+        await s.SyncAsync();
         Assert.Equal([RowKey(resting)], await IndexRowsAsync(s, "ida"));
-
-        // The sync follows it from the index; canceling closes it and takes its index row away.
-        await s.SyncAsync();
         Assert.Equal("submitted", (await s.GetTradeAsync(resting)).GetProperty("status").GetString());
+
+        // Canceling closes it; the next sync takes its entry away.
         Assert.Equal(HttpStatusCode.Accepted, (await s.Api.DeleteAsync("/api/trades/" + resting)).StatusCode);
-        Assert.Equal("canceled", (await s.WaitForTradeAsync(resting, ["canceled"], runSync: true)).GetProperty("status").GetString());
-        Assert.Empty(await IndexRowsAsync(s, "ida"));
-        // The mark stays for its hour (it is retired only once old and its partition has nothing open).
+        Assert.Equal("canceled", (await s.WaitForTradeAsync(resting, ["canceled"])).GetProperty("status").GetString());
         await s.SyncAsync();
-        Assert.True((await s.Table(Tables.WorkIndex).GetEntityIfExistsAsync<TableEntity>(TradeStore.OpenKind, "ida")).HasValue);
+        Assert.Empty(await IndexRowsAsync(s, "ida"));
         // Every order the syncs listed has its trade row: no orphan is reported.
         Assert.DoesNotContain(s.Logs.Lines, l => l.Contains("Orphan order", StringComparison.Ordinal));
     }

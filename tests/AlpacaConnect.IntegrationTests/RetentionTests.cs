@@ -41,8 +41,8 @@ public abstract class RetentionTests(HostKind host)
         {
             ["Connect:LinkLifetime"] = "00:00:30",
             ["Connect:StateLifetime"] = "00:00:30",
-            ["Retention:OutboxAfter"] = "00:00:03",
-            ["Retention:DeliveriesAfter"] = "00:00:03",
+            ["Retention:OutboxAfter"] = "00:00:12",
+            ["Retention:DeliveriesAfter"] = "00:00:12",
         });
         var subscribed = await s.Api.PostAsJsonAsync("/api/webhooks/subscriptions", new { url = receiver.Url("/all"), event_types = new[] { "*" } });
         Assert.Equal(HttpStatusCode.Created, subscribed.StatusCode);

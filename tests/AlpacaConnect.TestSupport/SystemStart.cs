@@ -62,9 +62,10 @@ public static class SystemStart
             ["Secrets:TokenEncryptionKey"] = tokenEncryptionKey,
             ["Secrets:LinkSigningSecret"] = linkSigningSecret,
             ["Logging:LogLevel:Default"] = logLevel,
-            // Yearly: the timer never fires during a run; tests and the benchmark run the sync themselves.
+            // Yearly: the timers never fire during a run; tests and the benchmark run them themselves.
             ["Trading:StatusSyncSchedule"] = "0 0 0 1 1 *",
             ["Retention:Schedule"] = "0 0 0 1 1 *",
+            ["Webhooks:SweepSchedule"] = "0 0 0 1 1 *",
         };
 
     /// <summary>A fresh 256-bit key, base64 (the token encryption key, a link-signing secret).</summary>

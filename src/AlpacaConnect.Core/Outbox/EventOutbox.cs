@@ -20,9 +20,8 @@ public sealed class OutboxOptions
 /// events and no event without its change. After the commit they go to the <see cref="IEventDispatcher"/>
 /// and their rows are marked dispatched; if the process dies in between, <see cref="OutboxSweep"/>
 /// dispatches them later. An event nobody wants is not written, so a change nobody watches stays a
-/// one-entity write (one round trip). Each undispatched event also has a pending row
-/// (<see cref="PendingPrefix"/>) in the same transaction, removed with its dispatch, and its partition
-/// is marked in the <see cref="WorkIndex"/> first, so the sweep finds what is left by key.
+/// one-entity write (one round trip). Events are indexed as open work (<see cref="WorkIndex"/>) before
+/// they are written and leave the index when dispatched, so the sweep finds what is left by key.
 /// </summary>
 public sealed partial class EventOutbox(Tables tables, IEventDispatcher dispatcher, WorkIndex index, RetentionIndex retention, IOptions<RetentionOptions> keep,
     IOptions<OutboxOptions> options, ILogger<EventOutbox> logger)
@@ -30,40 +29,29 @@ public sealed partial class EventOutbox(Tables tables, IEventDispatcher dispatch
     /// <summary>Outbox rows' row keys start with this, so readers of a partition can tell them from its entities.</summary>
     public const string RowPrefix = "evt~";
 
-    /// <summary>Row keys of the pending rows: one per event not yet dispatched, named after it.</summary>
-    public const string PendingPrefix = "pending~";
-
-    /// <summary>The <see cref="WorkIndex"/> kind that names a table's partitions with pending events.</summary>
-    public static string PendingKind(string table) => "outbox~" + table;
+    /// <summary>The <see cref="WorkIndex"/> kind of a table's undispatched events: partition = the changed entity's, row = the event id.</summary>
+    public static string PendingKind(string table) => "outbox-" + table;
 
     /// <summary>
     /// Writes <paramref name="change"/> and the events anyone wants, then dispatches those. Storage
     /// refusals (409 for an Add that exists, 412 for a stale ETag, 404) come out as they are, with
     /// nothing written. Returns the changed entity's new ETag.
     /// </summary>
-    public Task<ETag> CommitAsync(string table, TableTransactionAction change, IEnumerable<DomainEvent> events, CancellationToken ct) =>
-        CommitAsync(table, [change], events, ct);
-
-    /// <summary>
-    /// As above for a change of several entities of one partition (e.g. a row and its index entry),
-    /// all in one transaction; returns the first one's new ETag.
-    /// </summary>
-    public async Task<ETag> CommitAsync(string table, IReadOnlyList<TableTransactionAction> changes, IEnumerable<DomainEvent> events, CancellationToken ct)
+    public async Task<ETag> CommitAsync(string table, TableTransactionAction change, IEnumerable<DomainEvent> events, CancellationToken ct)
     {
         var client = Table(table);
-        var partitionKey = changes[0].Entity.PartitionKey;
+        var partitionKey = change.Entity.PartitionKey;
         var wanted = await WantedAsync(events, ct);
         ETag? etag;
-        if (wanted.Count == 0 && changes.Count == 1)
-            etag = (await WriteAloneAsync(client, changes[0], ct)).Headers.ETag;
+        if (wanted.Count == 0)
+            etag = (await WriteAloneAsync(client, change, ct)).Headers.ETag;
         else
         {
-            if (wanted.Count > 0)
-                await BeforeEventsAsync(table, partitionKey, ct);
-            var result = await client.SubmitTransactionAsync([.. changes, .. Rows(partitionKey, wanted)], ct);
+            await BeforeEventsAsync(table, partitionKey, wanted, ct);
+            var result = await client.SubmitTransactionAsync([change, .. Rows(partitionKey, wanted)], ct);
             etag = result.Value[0].Headers.ETag;
         }
-        await DispatchAsync(client, partitionKey, wanted, ct);
+        await DispatchAsync(table, partitionKey, wanted, ct);
         return etag ?? throw new InvalidOperationException("Table storage returned no ETag.");
     }
 
@@ -74,20 +62,22 @@ public sealed partial class EventOutbox(Tables tables, IEventDispatcher dispatch
         var wanted = await WantedAsync(events, ct);
         if (wanted.Count == 0)
             return;
-        await BeforeEventsAsync(table, partitionKey, ct);
+        await BeforeEventsAsync(table, partitionKey, wanted, ct);
         await client.SubmitTransactionAsync(Rows(partitionKey, wanted), ct);
-        await DispatchAsync(client, partitionKey, wanted, ct);
+        await DispatchAsync(table, partitionKey, wanted, ct);
     }
 
     /// <summary>Hands committed events on and marks their rows dispatched; a failure leaves them to the sweep.</summary>
-    internal async Task DispatchAsync(TableClient table, string partitionKey, IReadOnlyList<DomainEvent> events, CancellationToken ct)
+    internal async Task DispatchAsync(string tableName, string partitionKey, IReadOnlyList<DomainEvent> events, CancellationToken ct)
     {
+        var table = Table(tableName);
         foreach (var e in events)
         {
             try
             {
                 await dispatcher.DispatchAsync(e, ct);
-                await MarkDispatchedAsync(table, partitionKey, e.Id, ct);
+                await table.UpdateEntityAsync(new TableEntity(partitionKey, RowPrefix + e.Id) { [Columns.Dispatched] = true }, ETag.All, TableUpdateMode.Merge, ct);
+                await index.RemoveAsync(PendingKind(tableName), partitionKey, [e.Id], ct);
             }
             catch (Exception ex) when (ex is RequestFailedException or HttpRequestException)
             {
@@ -96,12 +86,13 @@ public sealed partial class EventOutbox(Tables tables, IEventDispatcher dispatch
         }
     }
 
-    /// <summary>Before outbox rows are written: the sweep's mark on their partition, and the partition's retention entry.</summary>
-    private async Task BeforeEventsAsync(string table, string partitionKey, CancellationToken ct)
+    /// <summary>Before outbox rows are written: their entries in the work index (for the sweep), and the partition's retention entry.</summary>
+    private async Task BeforeEventsAsync(string table, string partitionKey, IReadOnlyList<DomainEvent> events, CancellationToken ct)
     {
-        await index.MarkAsync(PendingKind(table), partitionKey, ct);
+        await index.AddAsync(PendingKind(table), partitionKey, [.. events.Select(e => e.Id)], ct);
         await retention.SchedulePartitionAsync(table, partitionKey, keep.Value.OutboxAfter, ct);
     }
+
 
     /// <summary>How the retention timer purges one partition's outbox: dispatched rows of events older than the setting.</summary>
     public static RetentionRule Retention(string table, TimeSpan keep) => new(table, (client, partitionKey, now, ct) =>
@@ -110,23 +101,6 @@ public sealed partial class EventOutbox(Tables tables, IEventDispatcher dispatch
             + " and " + TableClient.CreateQueryFilter($"Dispatched eq {true}");
         return RetentionSweep.DeleteAllAsync(client, client.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: ct), ct);
     });
-
-    /// <summary>Marks the event's row dispatched and removes its pending row, in one transaction.</summary>
-    internal static async Task MarkDispatchedAsync(TableClient table, string partitionKey, string eventId, CancellationToken ct)
-    {
-        var dispatched = new TableEntity(partitionKey, RowPrefix + eventId) { [Columns.Dispatched] = true };
-        try
-        {
-            await table.SubmitTransactionAsync([
-                new TableTransactionAction(TableTransactionActionType.UpdateMerge, dispatched, ETag.All),
-                new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partitionKey, PendingPrefix + eventId), ETag.All)], ct);
-        }
-        catch (TableTransactionFailedException ex) when (ex.Status == 404)
-        {
-            // Its pending row is gone already (the sweep and its writer both dispatched it): mark the row alone.
-            await table.UpdateEntityAsync(dispatched, ETag.All, TableUpdateMode.Merge, ct);
-        }
-    }
 
     internal TableClient Table(string name) => options.Value.Tables.Contains(name)
         ? tables.Get(name)
@@ -149,18 +123,14 @@ public sealed partial class EventOutbox(Tables tables, IEventDispatcher dispatch
         row.GetInt32(Columns.Version) ?? 1); // rows written before versions were stored are version 1
 
     private static IEnumerable<TableTransactionAction> Rows(string partitionKey, IEnumerable<DomainEvent> events) =>
-        events.SelectMany(e => new[]
+        events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partitionKey, RowPrefix + e.Id)
         {
-            new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partitionKey, RowPrefix + e.Id)
-            {
-                [Columns.Type] = e.Type,
-                [Columns.Version] = e.Version,
-                [Columns.Timestamp] = e.Timestamp,
-                [Columns.Data] = e.Data.ToJsonString(),
-                [Columns.Dispatched] = false,
-            }),
-            new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partitionKey, PendingPrefix + e.Id)),
-        });
+            [Columns.Type] = e.Type,
+            [Columns.Version] = e.Version,
+            [Columns.Timestamp] = e.Timestamp,
+            [Columns.Data] = e.Data.ToJsonString(),
+            [Columns.Dispatched] = false,
+        }));
 
     private async Task<IReadOnlyList<DomainEvent>> WantedAsync(IEnumerable<DomainEvent> events, CancellationToken ct)
     {

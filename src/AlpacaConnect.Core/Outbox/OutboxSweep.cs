@@ -8,52 +8,46 @@ namespace AlpacaConnect.Core.Outbox;
 /// <summary>
 /// The timer's safety net: events whose change committed but whose dispatch did not happen (the
 /// process died in between, or the dispatcher failed) are dispatched here, in every registered table.
-/// It finds them by key: the partitions the <see cref="WorkIndex"/> marks, and in each the pending
-/// rows; so a run costs what is pending, not what was ever written.
+/// It finds them by key: the work index's entries of undispatched events, each event row then read by
+/// its key; so a run costs what is undispatched, not what was ever written.
 /// </summary>
 public sealed partial class OutboxSweep(EventOutbox outbox, WorkIndex index, IOptions<OutboxOptions> options, TimeProvider time, ILogger<OutboxSweep> logger)
 {
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(30);
 
+    /// <summary>Far longer than a commit can take after its entries were written (the storage clients give up within minutes).</summary>
+    private static readonly TimeSpan UnwrittenAfter = TimeSpan.FromMinutes(15);
+
     public async Task<int> RunAsync(CancellationToken ct)
     {
         var dispatched = 0;
-        var cutoff = time.GetUtcNow() - Grace;
+        var now = time.GetUtcNow();
+        var cutoff = now - Grace;
         foreach (var name in options.Value.Tables.Order())
         {
             var table = outbox.Table(name);
-            await foreach (var mark in index.ListAsync(EventOutbox.PendingKind(name), ct))
+            await foreach (var entry in index.ListAsync(EventOutbox.PendingKind(name), ct))
             {
-                var left = 0;
-                await foreach (var row in PendingAsync(table, mark.RowKey, ct))
+                var row = await table.GetEntityIfExistsAsync<TableEntity>(entry.Partition, EventOutbox.RowPrefix + entry.Row, cancellationToken: ct);
+                if (row.HasValue ? row.Value!.GetBoolean(EventOutbox.Columns.Dispatched) == true : now - entry.WrittenAt > UnwrittenAfter)
                 {
-                    var eventId = row.RowKey[EventOutbox.PendingPrefix.Length..];
-                    var found = await table.GetEntityIfExistsAsync<TableEntity>(mark.RowKey, EventOutbox.RowPrefix + eventId, cancellationToken: ct);
-                    if (!found.HasValue || found.Value!.GetBoolean(EventOutbox.Columns.Dispatched) == true)
-                    {
-                        // Dispatched (its writer's last step failed), or its event row is gone: nothing to send.
-                        await table.DeleteEntityAsync(mark.RowKey, row.RowKey, Azure.ETag.All, ct);
-                        continue;
-                    }
-                    var e = EventOutbox.FromRow(found.Value);
-                    // Left for the next run to confirm (a failed dispatch keeps its pending row), so the mark stays.
-                    left++;
-                    if (e.Timestamp > cutoff)
-                        continue; // probably being dispatched right now by its writer
-                    await outbox.DispatchAsync(table, mark.RowKey, [e], ct);
-                    dispatched++;
+                    // Dispatched (its writer's last step failed), or its commit never happened: nothing to send.
+                    await index.RemoveAsync(entry, ct);
+                    continue;
                 }
-                if (left == 0)
-                    await index.TryRetireAsync(mark, ct);
+                if (!row.HasValue)
+                    continue; // its commit may still be on its way
+                var e = EventOutbox.FromRow(row.Value!);
+                if (e.Timestamp > cutoff)
+                    continue; // probably being dispatched right now by its writer
+                await outbox.DispatchAsync(name, entry.Partition, [e], ct);
+                dispatched++;
             }
         }
         if (dispatched > 0)
             LogSwept(dispatched);
         return dispatched;
     }
-
-    private static Azure.AsyncPageable<TableEntity> PendingAsync(TableClient table, string partitionKey, CancellationToken ct) =>
-        table.QueryAsync<TableEntity>(TableKeys.WithPrefix(partitionKey, EventOutbox.PendingPrefix), select: ["RowKey"], cancellationToken: ct);
 
     [LoggerMessage(LogLevel.Warning, "Outbox sweep dispatched {Count} events left behind")]
     private partial void LogSwept(int count);

@@ -1,70 +1,79 @@
-using System.Collections.Concurrent;
+using System.Globalization;
+using AlpacaConnect.Core.Secrets;
 using Azure;
 using Azure.Data.Tables;
 
 namespace AlpacaConnect.Core.Storage;
 
+/// <summary>One entry of the <see cref="WorkIndex"/>: the row it names, and when it was written.</summary>
+public sealed record WorkEntry(string Partition, string Row, DateTimeOffset WrittenAt, TableEntity Entity);
+
 /// <summary>
-/// Which partitions may hold open work of a kind (open trades, undispatched events), so a background
-/// job reads a few keys instead of filtering every row ever written. A mark is one row: partition =
-/// the kind, row = the partition it names. Producers mark before the write that opens work (a
-/// write-ahead, so no open work is ever unmarked); consumers retire a mark when its partition has no
-/// open work left and the mark is old.
+/// Open work by key (open trades, undispatched events), in a table of its own that holds only open
+/// work, so a background job reads what is open instead of filtering every row ever written (and
+/// no query ever touches the big tables: Azurite answers every query by scanning its whole table).
+/// An entry names a row of another table: partition = the kind and a shard (16, by the named
+/// partition, so no one index partition takes every write), row = "{partition}~{row}". Producers add
+/// the entry before the write that opens the work (a write-ahead: open work is never unindexed);
+/// consumers remove it once the work is done, or find it done or never written (then remove it).
 /// </summary>
-/// <remarks>
-/// Marking is cached per process for <see cref="Refresh"/>, so a busy partition costs one upsert a
-/// minute, not one per write. A mark is retired only <see cref="RetireAfter"/> after its last write and
-/// only if unchanged since read (ETag): work written under a cached mark was issued at most
-/// <see cref="Refresh"/> after that write, and becomes visible long before the hour is up (the storage
-/// clients give up on a request within minutes), so the consumer's look at the partition sees it.
-/// </remarks>
 public sealed class WorkIndex(Tables tables, TimeProvider time)
 {
-    public static readonly TimeSpan Refresh = TimeSpan.FromMinutes(1);
-    public static readonly TimeSpan RetireAfter = TimeSpan.FromHours(1);
-    private const string MarkedAt = "MarkedAt";
-    private const int CacheLimit = 100_000;
-
-    private readonly ConcurrentDictionary<(string Kind, string Partition), DateTimeOffset> _marked = new();
+    public const int Shards = 16;
+    private const string WrittenAt = "WrittenAt";
 
     private TableClient Table => tables.Get(Tables.WorkIndex);
 
-    /// <summary>Notes that <paramref name="partition"/> may hold work of <paramref name="kind"/>; call it before the write that opens the work.</summary>
-    public async ValueTask MarkAsync(string kind, string partition, CancellationToken ct)
+    /// <summary>Indexes <paramref name="rows"/> of one partition as open work of <paramref name="kind"/>, in one transaction.</summary>
+    public async Task AddAsync(string kind, string partition, IReadOnlyCollection<string> rows, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        if (_marked.TryGetValue((kind, partition), out var at) && now - at < Refresh)
-            return;
-        await Table.UpsertEntityAsync(new TableEntity(kind, partition) { [MarkedAt] = now }, TableUpdateMode.Replace, ct);
-        if (_marked.Count >= CacheLimit)
-            foreach (var (key, when) in _marked)
-                if (now - when >= Refresh)
-                    _marked.TryRemove(key, out _);
-        // The time before the write: the cache never outlives the mark it stands for.
-        _marked[(kind, partition)] = now;
+        var actions = rows.Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace,
+            new TableEntity(Shard(kind, partition), Key(partition, row)) { [WrittenAt] = now })).ToList();
+        if (actions.Count == 1)
+            await Table.UpsertEntityAsync(actions[0].Entity, TableUpdateMode.Replace, ct);
+        else if (actions.Count > 1)
+            await Table.SubmitTransactionAsync(actions, ct);
     }
 
-    /// <summary>The marks of a kind: one key-range read of its partition.</summary>
-    public AsyncPageable<TableEntity> ListAsync(string kind, CancellationToken ct) =>
-        Table.QueryAsync<TableEntity>(e => e.PartitionKey == kind, cancellationToken: ct);
+    public Task AddAsync(string kind, string partition, string row, CancellationToken ct) => AddAsync(kind, partition, [row], ct);
 
-    /// <summary>
-    /// Removes a mark whose partition the caller found without open work, if the mark is at least
-    /// <see cref="RetireAfter"/> old and unchanged since it was read. True when removed.
-    /// </summary>
-    public async Task<bool> TryRetireAsync(TableEntity mark, CancellationToken ct)
+    /// <summary>Every entry of a kind: one key query per shard of the index's own (small) table.</summary>
+    public async IAsyncEnumerable<WorkEntry> ListAsync(string kind, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        if (mark.GetDateTimeOffset(MarkedAt) is not { } at || time.GetUtcNow() - at < RetireAfter)
-            return false;
+        for (var shard = 0; shard < Shards; shard++)
+        {
+            await foreach (var e in Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {ShardName(kind, shard)}"), cancellationToken: ct))
+            {
+                var at = e.RowKey.IndexOf('~', StringComparison.Ordinal);
+                yield return new WorkEntry(e.RowKey[..at], e.RowKey[(at + 1)..], e.GetDateTimeOffset(WrittenAt) ?? DateTimeOffset.MinValue, e);
+            }
+        }
+    }
+
+    /// <summary>Removes <paramref name="rows"/> of one partition from the index (those not there are fine).</summary>
+    public async Task RemoveAsync(string kind, string partition, IReadOnlyCollection<string> rows, CancellationToken ct)
+    {
+        foreach (var row in rows)
+            await Table.DeleteEntityAsync(Shard(kind, partition), Key(partition, row), ETag.All, ct);
+    }
+
+    /// <summary>Removes an entry as read, unless it was written again since (then its work is open again).</summary>
+    public async Task RemoveAsync(WorkEntry entry, CancellationToken ct)
+    {
         try
         {
-            await Table.DeleteEntityAsync(mark.PartitionKey, mark.RowKey, mark.ETag, ct);
-            _marked.TryRemove((mark.PartitionKey, mark.RowKey), out _);
-            return true;
+            await Table.DeleteEntityAsync(entry.Entity.PartitionKey, entry.Entity.RowKey, entry.Entity.ETag, ct);
         }
-        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+        catch (RequestFailedException ex) when (ex.Status == 412)
         {
-            return false;
         }
     }
+
+    private static string Key(string partition, string row) => $"{partition}~{row}";
+
+    private static string Shard(string kind, string partition) =>
+        ShardName(kind, int.Parse(Hashing.Sha256Hex(partition)[..4], NumberStyles.HexNumber, CultureInfo.InvariantCulture) % Shards);
+
+    private static string ShardName(string kind, int shard) => $"{kind}~{shard:00}";
 }

@@ -10,17 +10,14 @@ namespace AlpacaConnect.Core.Trading;
 /// key is enforced by the row itself: a second insert under it fails and finds the first trade.
 /// Every write goes through the outbox with the events the change raised: one entity alone when
 /// nobody wants them, one entity-group transaction with their outbox rows when someone does.
-/// An open trade also has an index row in its partition (<see cref="OpenPrefix"/> + its row key),
-/// written in the transaction that opens it and deleted in the one that closes it, and its user is
-/// marked in the <see cref="WorkIndex"/> first: the status sync finds open trades by key.
+/// A trade is indexed as open work (<see cref="WorkIndex"/>, kind <see cref="OpenKind"/>) before the
+/// insert that opens it (or the write that reopens it); the status sync reads that index, and
+/// removes the entries of trades it finds closed.
 /// </summary>
 public sealed class TradeStore(Tables tables, EventOutbox outbox, WorkIndex index)
 {
-    /// <summary>Row keys of open trades' index rows; trade row keys are hex, so these never collide.</summary>
-    public const string OpenPrefix = "open~";
-
-    /// <summary>The <see cref="WorkIndex"/> kind that names users with open trades.</summary>
-    public const string OpenKind = "trades~open";
+    /// <summary>The <see cref="WorkIndex"/> kind of open trades: partition = user id, row = the trade's row key.</summary>
+    public const string OpenKind = "trades-open";
 
     private TableClient Table => tables.Get(Tables.Trades);
 
@@ -29,15 +26,13 @@ public sealed class TradeStore(Tables tables, EventOutbox outbox, WorkIndex inde
     /// <summary>The key was used before: the same body means the same trade, another body a conflict.</summary>
     public sealed record KeyUsed(TradeEntity Trade, bool SameBody) : AcceptOutcome;
 
-    /// <summary>Inserts the trade (its row key comes from its idempotency key and its BodyHash is set).</summary>
+    /// <summary>Indexes, then inserts the trade (its row key comes from its idempotency key and its BodyHash is set).</summary>
     public async Task<AcceptOutcome> AcceptAsync(TradeEntity trade, CancellationToken ct)
     {
         try
         {
-            await index.MarkAsync(OpenKind, trade.PartitionKey, ct);
-            trade.ETag = await outbox.CommitAsync(Tables.Trades,
-                [new TableTransactionAction(TableTransactionActionType.Add, trade), new TableTransactionAction(TableTransactionActionType.Add, OpenRow(trade))],
-                trade.TakeEvents(), ct);
+            await index.AddAsync(OpenKind, trade.PartitionKey, trade.RowKey, ct);
+            trade.ETag = await outbox.CommitAsync(Tables.Trades, new TableTransactionAction(TableTransactionActionType.Add, trade), trade.TakeEvents(), ct);
             trade.MarkStored();
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
@@ -61,24 +56,12 @@ public sealed class TradeStore(Tables tables, EventOutbox outbox, WorkIndex inde
     /// </summary>
     public async Task<bool> TryUpdateAsync(TradeEntity trade, ETag etag, CancellationToken ct)
     {
-        List<TableTransactionAction> changes = [new(TableTransactionActionType.UpdateReplace, trade, etag)];
-        // The index row follows the trade: gone when it closes, back if it opens again (a late order found for a failed trade).
-        if (trade.OpenAsStored && !trade.IsOpen)
-            changes.Add(new(TableTransactionActionType.Delete, OpenRow(trade), ETag.All));
-        else if (!trade.OpenAsStored && trade.IsOpen)
-        {
-            await index.MarkAsync(OpenKind, trade.PartitionKey, ct);
-            changes.Add(new(TableTransactionActionType.UpsertReplace, OpenRow(trade)));
-        }
-        var events = trade.TakeEvents();
+        // A trade that opens again (a late order found for a failed trade) is indexed first.
+        if (!trade.OpenAsStored && trade.IsOpen)
+            await index.AddAsync(OpenKind, trade.PartitionKey, trade.RowKey, ct);
         try
         {
-            trade.ETag = await outbox.CommitAsync(Tables.Trades, changes, events, ct);
-        }
-        catch (TableTransactionFailedException ex) when (ex.Status == 404 && changes.Count == 2 && changes[1].ActionType == TableTransactionActionType.Delete)
-        {
-            // The trade as read but no index row (written before the index existed): close it without one.
-            return await ExistsAsync(trade, etag, ct) && await TryCommitAsync(trade, [changes[0]], events, ct);
+            trade.ETag = await outbox.CommitAsync(Tables.Trades, new TableTransactionAction(TableTransactionActionType.UpdateReplace, trade, etag), trade.TakeEvents(), ct);
         }
         catch (RequestFailedException ex) when (ex.Status is 412 or 404)
         {
@@ -88,57 +71,11 @@ public sealed class TradeStore(Tables tables, EventOutbox outbox, WorkIndex inde
         return true;
     }
 
-    private async Task<bool> TryCommitAsync(TradeEntity trade, IReadOnlyList<TableTransactionAction> changes, List<Events.DomainEvent> events, CancellationToken ct)
-    {
-        try
-        {
-            trade.ETag = await outbox.CommitAsync(Tables.Trades, changes, events, ct);
-        }
-        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
-        {
-            return false;
-        }
-        trade.MarkStored();
-        return true;
-    }
+    /// <summary>Entries of the open-trade index: every open trade has one (a closed one may, until the sync removes it).</summary>
+    public IAsyncEnumerable<WorkEntry> QueryOpenIndexAsync(CancellationToken ct) => index.ListAsync(OpenKind, ct);
 
-    private async Task<bool> ExistsAsync(TradeEntity trade, ETag etag, CancellationToken ct) =>
-        (await GetAsync(trade.PartitionKey, trade.RowKey, ct))?.ETag == etag;
-
-    private static TableEntity OpenRow(TradeEntity trade) => new(trade.PartitionKey, OpenPrefix + trade.RowKey);
-
-    /// <summary>The users that may have open trades (marks in the <see cref="WorkIndex"/>).</summary>
-    public AsyncPageable<TableEntity> QueryOpenUsersAsync(CancellationToken ct) => index.ListAsync(OpenKind, ct);
-
-    /// <summary>Retires a user's mark once the sync found no open trade under it (and it is old).</summary>
-    public Task<bool> TryRetireOpenUserAsync(TableEntity mark, CancellationToken ct) => index.TryRetireAsync(mark, ct);
-
-    /// <summary>
-    /// One user's open trades, by their index rows. An index row whose trade is closed or gone is
-    /// deleted on the way (it cannot be open work).
-    /// </summary>
-    public async Task<List<TradeEntity>> QueryOpenAsync(string userId, CancellationToken ct)
-    {
-        var open = new List<TradeEntity>();
-        await foreach (var row in Table.QueryAsync<TableEntity>(TableKeys.WithPrefix(userId, OpenPrefix), select: ["RowKey"], cancellationToken: ct))
-        {
-            var trade = await GetAsync(userId, row.RowKey[OpenPrefix.Length..], ct);
-            if (trade is { IsOpen: true })
-                open.Add(trade);
-            else
-            {
-                // Under the row's own ETag, so a trade reopened meanwhile keeps its new index row.
-                try
-                {
-                    await Table.DeleteEntityAsync(userId, row.RowKey, row.ETag, ct);
-                }
-                catch (RequestFailedException ex) when (ex.Status == 412)
-                {
-                }
-            }
-        }
-        return open;
-    }
+    /// <summary>Removes an entry whose trade the sync found closed or never written (unless it was written again meanwhile).</summary>
+    public Task RemoveFromOpenIndexAsync(WorkEntry entry, CancellationToken ct) => index.RemoveAsync(entry, ct);
 
     /// <summary>
     /// Notes on the row when the trade's next queue message is due (a merge of that one column), if

@@ -1,5 +1,6 @@
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Connections;
+using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -13,9 +14,9 @@ public sealed record SyncReport(int OpenTrades, int Updated, int Requeued, int S
 /// The timer's work: follow every open trade to its terminal status. One order list per user and
 /// env (not one call per order), a storage write only when something changed, and the safety net
 /// for trades whose queue message was lost or gave up: re-queue them, or after the submit deadline
-/// settle them by looking the order up. Open trades are found by key: the users the store's work
-/// index marks, and in each partition the open trades' index rows (<see cref="TradeStore.QueryOpenAsync"/>),
-/// so a run costs what is open, however many trades have closed. Orders in those lists that carry
+/// settle them by looking the order up. Open trades are found by key: the open-trade entries of the
+/// work index (<see cref="TradeStore.QueryOpenIndexAsync"/>), each trade then read by its key, so a
+/// run costs what is open (and what closed since the last run), however many trades ever closed. Orders in those lists that carry
 /// this app's client_order_id prefix but have no trade row are reported as orphans.
 /// </summary>
 public sealed partial class TradeStatusSync(
@@ -32,24 +33,19 @@ public sealed partial class TradeStatusSync(
     public async Task<SyncReport> RunAsync(CancellationToken ct)
     {
         using var activity = AlpacaConnectTelemetry.Source.StartActivity("trade.status_sync");
-        var users = new List<Azure.Data.Tables.TableEntity>();
-        await foreach (var mark in store.QueryOpenUsersAsync(ct))
-            users.Add(mark);
+        var entries = new List<WorkEntry>();
+        await foreach (var entry in store.QueryOpenIndexAsync(ct))
+            entries.Add(entry);
 
         int open = 0, updated = 0, requeued = 0, settled = 0, calls = 0, orphans = 0;
         // Users are independent (their own tokens and rate limits): several at once, each in order.
-        await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = _options.StatusSyncConcurrency, CancellationToken = ct },
-            async (mark, cancel) =>
+        await Parallel.ForEachAsync(entries.GroupBy(e => e.Partition), new ParallelOptions { MaxDegreeOfParallelism = _options.StatusSyncConcurrency, CancellationToken = ct },
+            async (user, cancel) =>
             {
-                var trades = await store.QueryOpenAsync(mark.RowKey, cancel);
-                if (trades.Count == 0)
-                {
-                    await store.TryRetireOpenUserAsync(mark, cancel);
-                    return;
-                }
+                var trades = await OpenTradesAsync([.. user], cancel);
                 foreach (var group in trades.GroupBy(t => t.AlpacaEnv))
                 {
-                    var done = await SyncUserAsync(mark.RowKey, group.Key, [.. group], cancel);
+                    var done = await SyncUserAsync(user.Key, group.Key, [.. group], cancel);
                     Interlocked.Add(ref open, done.OpenTrades);
                     Interlocked.Add(ref updated, done.Updated);
                     Interlocked.Add(ref requeued, done.Requeued);
@@ -132,6 +128,28 @@ public sealed partial class TradeStatusSync(
         }
         return new(trades.Count, updated, requeued, settled, calls, orphans);
     }
+
+    /// <summary>
+    /// The user's indexed trades that are open, each read by its key. An entry whose trade closed
+    /// leaves the index here; so does one whose trade was never written (its insert failed), once
+    /// it is older than any insert can take.
+    /// </summary>
+    private async Task<List<TradeEntity>> OpenTradesAsync(List<WorkEntry> entries, CancellationToken ct)
+    {
+        var open = new List<TradeEntity>();
+        foreach (var entry in entries)
+        {
+            var trade = await store.GetAsync(entry.Partition, entry.Row, ct);
+            if (trade is { IsOpen: true })
+                open.Add(trade);
+            else if (trade is not null || time.GetUtcNow() - entry.WrittenAt > UnwrittenAfter)
+                await store.RemoveFromOpenIndexAsync(entry, ct);
+        }
+        return open;
+    }
+
+    /// <summary>Far longer than an accept's insert can take (the storage clients give up within minutes).</summary>
+    private static readonly TimeSpan UnwrittenAfter = TimeSpan.FromMinutes(15);
 
     /// <summary>
     /// Orders in the list the sync read anyway whose client_order_id is ours (<see cref="TradeIds.ClientOrderId"/>)
