@@ -103,6 +103,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ConnectionTokens>();
         services.AddSingleton<TradeStore>();
         services.AddSingleton<TradeQueue>();
+        services.AddSingleton<GroupedTradeQueue>();
         services.AddSingleton<TradeExecutor>();
         services.AddSingleton<TradeDispatch>();
         services.AddHostedService(sp => sp.GetRequiredService<TradeDispatch>());

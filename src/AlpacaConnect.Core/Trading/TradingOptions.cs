@@ -58,6 +58,14 @@ public sealed class TradingOptions
     public TimeSpan InlineHold { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// Most trades one queue message carries when trades accepted at the same time share it (group
+    /// commit, GroupedTradeQueue); 1 gives every trade its own message. 32 full messages stay far
+    /// below the queue's 64 KB.
+    /// </summary>
+    [Range(1, 32)]
+    public int MaxTradesPerMessage { get; set; } = 32;
+
+    /// <summary>
     /// Deliveries of one trade-executions message before it goes to the poison queue, on both hosts.
     /// Default and upper bound: host.json's extensions.queues.maxDequeueCount (Storage/QueueSettings).
     /// </summary>
