@@ -58,6 +58,18 @@ public sealed class TradingOptions
     public TimeSpan InlineHold { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// Delays of the follow-up checks of a submitted order that Alpaca has not ended yet, counted
+    /// from the previous check (OrderFollowUp): one Alpaca read each, so a fill or a cancel at Alpaca
+    /// becomes order.* events within seconds instead of at the next status sync. After the last, the
+    /// sync follows the order. Empty: no follow-ups.
+    /// </summary>
+    public string FollowUpSchedule { get; set; } = "00:00:01,00:00:03,00:00:10,00:00:30";
+
+    public IReadOnlyList<TimeSpan> FollowUps() =>
+        FollowUpSchedule.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(s => TimeSpan.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+
+    /// <summary>
     /// Most trades one queue message carries when trades accepted at the same time share it (group
     /// commit, GroupedTradeQueue); 1 gives every trade its own message. 32 full messages stay far
     /// below the queue's 64 KB.

@@ -8,22 +8,24 @@ namespace AlpacaConnect.Core.Trading;
 /// arrive meanwhile (up to <see cref="TradingOptions.MaxTradesPerMessage"/>) wait and then share
 /// the next message. A lone trade is sent at once, alone, as before; under load one send and one
 /// delete serve many trades. Each caller still waits for the send that carries its trade, so a
-/// 202 still means "recorded and queued". One lane per visibility delay (at once; an inline hold).
+/// 202 still means "recorded and queued". One lane per visibility delay (at once; an inline hold;
+/// each follow-up delay), executions and follow-up checks apart.
 /// </summary>
 public sealed class GroupedTradeQueue(TradeQueue queue, IOptions<TradingOptions> options)
 {
     private readonly int _max = options.Value.MaxTradesPerMessage;
-    private readonly Dictionary<TimeSpan, Lane> _lanes = [];
+    private readonly Dictionary<(TimeSpan Delay, bool FollowUps), Lane> _lanes = [];
 
     /// <summary>Queues <paramref name="message"/> in the next group for <paramref name="delay"/>; answers once that group is on the queue.</summary>
     public Task<SentGroup> SendAsync(TradeExecution message, TimeSpan? delay, CancellationToken ct)
     {
-        var key = delay ?? TimeSpan.Zero;
+        // Follow-up checks never share a message with executions: a held message is deleted when its executions are done.
+        var key = (delay ?? TimeSpan.Zero, message.FollowUp > 0);
         Lane lane;
         lock (_lanes)
         {
             if (!_lanes.TryGetValue(key, out lane!))
-                _lanes[key] = lane = new Lane(key);
+                _lanes[key] = lane = new Lane(key.Item1);
         }
         Group group;
         bool start;

@@ -47,6 +47,18 @@ public sealed record TradeExecution
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public int Generation { get; init; }
 
+    /// <summary>
+    /// Not an execution but the n-th follow-up check (1 = the first) of the trade's order at Alpaca
+    /// (<see cref="OrderFollowUp"/>), with what the row last recorded of it, so a check that finds
+    /// the order unchanged reads no storage.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int FollowUp { get; init; }
+
+    public string? AlpacaOrderId { get; init; }
+    public string? AlpacaStatus { get; init; }
+    public string? FilledQty { get; init; }
+
     [JsonIgnore] public string UserId => TradeId[..TradeId.LastIndexOf(TradeIds.Separator)];
     [JsonIgnore] public string RowKey => TradeId[(TradeId.LastIndexOf(TradeIds.Separator) + 1)..];
     [JsonIgnore] public AlpacaEnv AlpacaEnv => Env == "live" ? AlpacaEnv.Live : AlpacaEnv.Paper;

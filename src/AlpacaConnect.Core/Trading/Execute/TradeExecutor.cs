@@ -23,6 +23,7 @@ public sealed partial class TradeExecutor(
     DeadLetters deadLetters,
     ConnectionTokens tokens,
     AlpacaTradingClient alpaca,
+    OrderFollowUp followUp,
     IOptions<TradingOptions> options,
     TimeProvider time,
     ILogger<TradeExecutor> logger)
@@ -43,6 +44,11 @@ public sealed partial class TradeExecutor(
     /// <param name="inline">The accepting process runs it before any queue delivery (<see cref="TradeDispatch"/>).</param>
     public async Task ExecuteAsync(TradeExecution message, long dequeueCount, bool inline, CancellationToken ct)
     {
+        if (message.FollowUp > 0)
+        {
+            await followUp.CheckAsync(message, ct);
+            return;
+        }
         var (userId, env) = (message.UserId, message.AlpacaEnv);
         using var activity = AlpacaConnectTelemetry.Source.StartActivity("trade.execute");
         activity?.SetTag("trade.id", message.TradeId).SetTag("user.id", userId).SetTag("messaging.attempt", message.Attempt).SetTag("messaging.dequeue_count", dequeueCount);
@@ -114,6 +120,8 @@ public sealed partial class TradeExecutor(
 
     private async Task SettlePoisonedTradeAsync(TradeExecution message, CancellationToken ct)
     {
+        if (message.FollowUp > 0)
+            return; // a check, not the trade's execution: the status sync follows the order
         // Closed, or its order recorded (a group's other trades, done before the group was poisoned): settled.
         if (await ResolveAsync(message, ct) is not { } resolved || resolved.Row.AlpacaOrderId is not null)
             return;
@@ -235,6 +243,7 @@ public sealed partial class TradeExecutor(
         {
             AlpacaConnectTelemetry.CountTrade(TradeStatus.Submitted);
             LogSubmitted(message.TradeId, order.Id, order.Status);
+            await followUp.StartAsync(trade, ct);
             return;
         }
 
@@ -251,6 +260,7 @@ public sealed partial class TradeExecutor(
             {
                 AlpacaConnectTelemetry.CountTrade(TradeStatus.Submitted);
                 LogSubmitted(message.TradeId, order.Id, order.Status);
+                await followUp.StartAsync(current, ct);
                 return;
             }
         }
