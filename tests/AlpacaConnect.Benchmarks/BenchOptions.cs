@@ -17,6 +17,9 @@ internal sealed record BenchOptions
     /// <summary>"functions": the host-latency mode (<see cref="HostLatency"/>) instead of the Server benchmark.</summary>
     public string Host { get; init; } = "server";
 
+    /// <summary>"trade" (default: the phases in <see cref="Benchmark"/>) or "order-events" (<see cref="OrderEvents"/>).</summary>
+    public string Scenario { get; init; } = "trade";
+
     public const string Usage = """
         Usage: eng/benchmark.sh [options]
           --trades N        trades in phase B (throughput), half market, half far limit   (default 2000)
@@ -32,6 +35,8 @@ internal sealed record BenchOptions
           --host functions  instead: accept -> submitted through the Functions app under a real
                             Functions host beside the Server's (defaults there: --trades 300
                             --rate 10 --users 20; needs func or ../shared/functions-host)
+          --scenario order-events  instead: fills and cancels made at the Sandbox -> order.* webhooks,
+                            on the Server and the Functions host (default --trades 40 --users 10)
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -39,6 +44,8 @@ internal sealed record BenchOptions
         var o = new BenchOptions();
         if (args.Contains("--host") && args.SkipWhile(a => a != "--host").Skip(1).FirstOrDefault() == "functions")
             o = o with { Trades = 300, Rate = 10, Users = 20 };
+        if (args.Contains("--scenario") && args.SkipWhile(a => a != "--scenario").Skip(1).FirstOrDefault() == "order-events")
+            o = o with { Trades = 40, Users = 10 };
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -59,6 +66,7 @@ internal sealed record BenchOptions
                 "--warmup" => o with { Warmup = Int(0) },
                 "--out" => o with { Out = Next() },
                 "--host" => o with { Host = Next() is var h && h is "server" or "functions" ? h : throw new ArgumentException("--host must be server or functions.") },
+                "--scenario" => o with { Scenario = Next() is var sc && sc is "trade" or "order-events" ? sc : throw new ArgumentException("--scenario must be trade or order-events.") },
                 "-h" or "--help" => throw new HelpRequested(),
                 _ => throw new ArgumentException($"Unknown argument '{args[i]}'."),
             };
