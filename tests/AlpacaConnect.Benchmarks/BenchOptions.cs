@@ -36,7 +36,7 @@ internal sealed record BenchOptions
                             Functions host beside the Server's (defaults there: --trades 300
                             --rate 10 --users 20; needs func or ../shared/functions-host)
           --scenario order-events  instead: fills and cancels made at the Sandbox -> order.* webhooks,
-                            on the Server and the Functions host (default --trades 40 --users 10)
+                            on the Server and the Functions host (default --trades 60 --users 10)
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -45,7 +45,7 @@ internal sealed record BenchOptions
         if (args.Contains("--host") && args.SkipWhile(a => a != "--host").Skip(1).FirstOrDefault() == "functions")
             o = o with { Trades = 300, Rate = 10, Users = 20 };
         if (args.Contains("--scenario") && args.SkipWhile(a => a != "--scenario").Skip(1).FirstOrDefault() == "order-events")
-            o = o with { Trades = 40, Users = 10 };
+            o = o with { Trades = 60, Users = 10 };
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");

@@ -9,7 +9,8 @@ namespace AlpacaConnect.Core.Trading;
 /// Follows a submitted order that Alpaca has not ended yet for a short while after it lands, so a
 /// fill or a cancel at Alpaca is recorded (and its order.* event published) within seconds instead
 /// of at the next status sync: follow-up checks on the trade-executions queue, delayed by
-/// <see cref="TradingOptions.FollowUpSchedule"/> (1 s, 3 s, 10 s, 30 s), then the sync takes over.
+/// <see cref="TradingOptions.FollowUpSchedule"/> (1, 3, 6 s after landing, every 4 s to 30 s, then
+/// 60 s), then the sync takes over.
 /// A check is one Alpaca read of the order by id; the message carries what the row last recorded,
 /// so an unchanged order costs no storage read, only its share of a grouped send, receive and
 /// delete (checks due at the same time share a message). A changed one is read, applied and written
