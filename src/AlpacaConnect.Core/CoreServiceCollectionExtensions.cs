@@ -58,6 +58,8 @@ public static class CoreServiceCollectionExtensions
                 "Trading:MaxDequeueCount must not exceed host.json's extensions.queues.maxDequeueCount (the Functions host poisons there whatever the app says).")
             .Validate(o => CrontabSchedule.TryParse(o.StatusSyncSchedule, new CrontabSchedule.ParseOptions { IncludingSeconds = true }) is not null,
                 "Trading:StatusSyncSchedule must be an NCRONTAB expression with seconds, e.g. '0 */1 * * * *'.")
+            .Validate(o => { try { return o.FollowUps().All(d => d > TimeSpan.Zero && d <= TimeSpan.FromDays(7)); } catch (FormatException) { return false; } },
+                "Trading:FollowUpSchedule must be comma-separated positive time spans of at most 7 days (the queue's longest delay), e.g. '00:00:01,00:00:03,00:00:10,00:00:30', or empty.")
             .ValidateOnStart();
         services.AddOptions<WebhookOptions>()
             .Configure<IOptions<QueueSettings>>((o, queues) => o.MaxDequeueCount = queues.Value.MaxDequeueCount)
@@ -116,6 +118,8 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ConnectionTokens>();
         services.AddSingleton<TradeStore>();
         services.AddSingleton<TradeQueue>();
+        services.AddSingleton<GroupedTradeQueue>();
+        services.AddSingleton<OrderFollowUp>();
         services.AddSingleton<TradeExecutor>();
         services.AddSingleton<TradeDispatch>();
         services.AddHostedService(sp => sp.GetRequiredService<TradeDispatch>());

@@ -130,7 +130,7 @@ internal sealed class Benchmark(BenchOptions o)
 
         // One small trade per user on the measured system: this app instance compiles its endpoint
         // delegates on first use, and the token cache holds every user, as in steady state.
-        var deletes = _meter.QueueDeletes;
+        var deletes = (_meter.QueueDeletes, _meter.QueueSends);
         var results = await ClosedLoopAsync(_users.Select(u => TradeBody(u, limit: false, qty: "0.001")).ToArray(), "p", Math.Min(16, o.Concurrency));
         var ids = Accepted(results, "priming");
         if (!(await WaitDoneAsync(ids, deletes, Timeout(ids.Count))).All)
@@ -162,7 +162,7 @@ internal sealed class Benchmark(BenchOptions o)
             while (true)
             {
                 var count = total == 0 ? o.Warmup : 200;
-                var deletes = _meter.QueueDeletes;
+                var deletes = (_meter.QueueDeletes, _meter.QueueSends);
                 var cpu0 = CpuClock.Mark();
                 var bodies = Enumerable.Range(total, count).Select(i => TradeBody(users[i % users.Length], limit: false, qty: "0.001")).ToArray();
                 var results = await ClosedLoopAsync(bodies, "w" + rounds.Count, Math.Min(16, o.Concurrency));
@@ -286,7 +286,7 @@ internal sealed class Benchmark(BenchOptions o)
         Step($"phase A: {leadIn} untimed then {n} timed market trades, open-loop at {o.Rate:0.#}/s");
         var bodies = Enumerable.Range(0, leadIn + n).Select(i => TradeBody(_users[i % _users.Length], limit: false)).ToArray();
 
-        var deletes = _meter.QueueDeletes;
+        var deletes = (_meter.QueueDeletes, _meter.QueueSends);
         var rt0 = _meter.Snapshot();
         var polls0 = StorageRequestLog.Polls();
         // One untimed second at the same rate first: the figure is the steady state at that rate,
@@ -379,7 +379,7 @@ internal sealed class Benchmark(BenchOptions o)
         var limits = Enumerable.Range(0, n).Select(i => i / _users.Length % 2 == 1).ToArray();
         var bodies = Enumerable.Range(0, n).Select(i => TradeBody(_users[i % _users.Length], limits[i])).ToArray();
 
-        var deletes = _meter.QueueDeletes;
+        var deletes = (_meter.QueueDeletes, _meter.QueueSends);
         var rt0 = _meter.Snapshot();
         var polls0 = StorageRequestLog.Polls();
         var res0 = StorageRequestLog.Requests();
@@ -930,7 +930,7 @@ internal sealed class Benchmark(BenchOptions o)
     private static TimeSpan Timeout(int trades) => TimeSpan.FromSeconds(Math.Max(60, trades / 10.0));
 
     /// <summary>Waits (in memory, no I/O) until the executor has logged every trade, then until their queue messages are deleted.</summary>
-    private async Task<Completion> WaitDoneAsync(List<string> ids, long deletesAtStart, TimeSpan timeout)
+    private async Task<Completion> WaitDoneAsync(List<string> ids, (long Deletes, long Sends) atStart, TimeSpan timeout)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         var pending = new List<string>(ids);
@@ -956,7 +956,8 @@ internal sealed class Benchmark(BenchOptions o)
             await Task.Delay(5);
         }
         var deleteDeadline = Stopwatch.GetTimestamp() + 10 * Stopwatch.Frequency;
-        while (_meter.QueueDeletes - deletesAtStart < ids.Count && Stopwatch.GetTimestamp() < deleteDeadline)
+        // Trades accepted together share a message: wait until every message sent since the start is deleted.
+        while (_meter.QueueDeletes - atStart.Deletes < _meter.QueueSends - atStart.Sends && Stopwatch.GetTimestamp() < deleteDeadline)
             await Task.Delay(2);
         return new Completion(true, last, failed, 0, doneAt);
     }

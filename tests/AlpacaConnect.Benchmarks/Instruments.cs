@@ -18,6 +18,7 @@ internal sealed class RoundTripMeter : IDisposable
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<string, StrongBox> _counts = new(StringComparer.Ordinal);
     private long _queueDeletes;
+    private long _queueSends;
 
     public RoundTripMeter()
     {
@@ -35,6 +36,9 @@ internal sealed class RoundTripMeter : IDisposable
     /// <summary>Queue DELETEs so far: one per handled message, the last step of a trade's execution.</summary>
     public long QueueDeletes => Interlocked.Read(ref _queueDeletes);
 
+    /// <summary>Queue POSTs (sends) so far: one per message, and trades accepted together share one.</summary>
+    public long QueueSends => Interlocked.Read(ref _queueSends);
+
     private void OnMeasurement(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
     {
         string service = "?", method = "?";
@@ -47,6 +51,8 @@ internal sealed class RoundTripMeter : IDisposable
         Interlocked.Add(ref _counts.GetOrAdd(key, _ => new StrongBox()).Value, value);
         if (key == "queue DELETE")
             Interlocked.Add(ref _queueDeletes, value);
+        else if (key == "queue POST")
+            Interlocked.Add(ref _queueSends, value);
     }
 
     public RoundTrips Snapshot() => new(_counts.ToDictionary(c => c.Key, c => Interlocked.Read(ref c.Value.Value), StringComparer.Ordinal));

@@ -101,6 +101,28 @@ internal static class AdminEndpoints
             return Results.Json(new { count = orders.Count, orders = orders.OrderBy(o => o.Order.CreatedAt, StringComparer.Ordinal) });
         });
 
+        // The account holder cancels an order outside the app (Alpaca's dashboard): the app only learns it by asking.
+        admin.MapPost("/orders/{order_id}/cancel", (string order_id, AccountBook book, Broker broker) =>
+        {
+            if (!Guid.TryParse(order_id, out var id))
+            {
+                return AlpacaError.Missing("order not found");
+            }
+
+            foreach (var account in book.Existing(null, null))
+            {
+                lock (account.Gate)
+                {
+                    if (account.ById.TryGetValue(id, out var order))
+                    {
+                        return broker.Cancel(order) is { } refusal ? refusal.ToResult() : Results.NoContent();
+                    }
+                }
+            }
+
+            return AlpacaError.Missing("order not found");
+        });
+
         admin.MapGet("/prices/{symbol}", (string symbol, AssetCatalog assets, MarketPrices prices) =>
             assets.Find(symbol) is { } asset ? Results.Json(PriceView(asset, prices)) : AlpacaError.Missing("asset not found"));
 

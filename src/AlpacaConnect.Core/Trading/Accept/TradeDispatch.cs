@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using AlpacaConnect.Core.Telemetry;
-using Azure.Storage.Queues.Models;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,11 +16,13 @@ namespace AlpacaConnect.Core.Trading;
 /// trigger finishes the job: it reads the row and looks the order up first. Saves the dequeue round
 /// trip and the polling delay, keeps the queue short, and the accept answers after one storage
 /// round trip's time instead of two. Off in the Functions host, which may freeze a worker once a
-/// response is sent; there the full message is queued after the row is written.
+/// response is sent; there the full message is queued after the row is written. Either way trades
+/// accepted at the same time share one message (<see cref="GroupedTradeQueue"/>): under load a
+/// trade costs its insert and its replace, plus a share of one send and one delete.
 /// </summary>
 public sealed partial class TradeDispatch(
     TradeStore store,
-    TradeQueue queue,
+    GroupedTradeQueue queue,
     TradeExecutor executor,
     IOptions<TradingOptions> options,
     ILogger<TradeDispatch> logger) : IHostedService, IDisposable
@@ -58,7 +59,7 @@ public sealed partial class TradeDispatch(
     }
 
     /// <summary>A trade on its way to execution: with an inline slot, its held reference is being sent.</summary>
-    private sealed record Handover(Task<SendReceipt>? Held);
+    private sealed record Handover(Task<SentGroup>? Held);
 
     /// <summary>
     /// Before the row is written: takes an inline slot if one is free and starts sending the held
@@ -73,17 +74,17 @@ public sealed partial class TradeDispatch(
             return new Handover(Held: null);
         }
         trade.NextAttemptAt = trade.CreatedAt + _options.InlineHold;
-        return new Handover(queue.EnqueueAsync(TradeExecution.Reference(trade) with { Inline = true }, _options.InlineHold, ct));
+        return new Handover(queue.SendAsync(TradeExecution.Reference(trade) with { Inline = true }, _options.InlineHold, ct));
     }
 
     /// <summary>The row is written: queues the trade (or waits for its held reference) and, holding a slot, starts it here.</summary>
     private async Task DispatchAsync(Handover handover, TradeEntity trade, CancellationToken ct)
     {
         var message = TradeExecution.For(trade) with { Inline = handover.Held is not null };
-        SendReceipt receipt;
+        SentGroup sent;
         try
         {
-            receipt = handover.Held is { } held ? await held : await queue.EnqueueAsync(message, delay: null, ct);
+            sent = handover.Held is { } held ? await held : await queue.SendAsync(message, delay: null, ct);
         }
         catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or OperationCanceledException)
         {
@@ -94,10 +95,13 @@ public sealed partial class TradeDispatch(
             return;
         }
         if (handover.Held is not null)
-            Track(RunInlineAsync(message, receipt));
+            Track(RunInlineAsync(message, sent));
     }
 
-    /// <summary>The row was not written (the key was used before, or the write failed): frees the slot and removes the held reference.</summary>
+    /// <summary>
+    /// The row was not written (the key was used before, or the write failed): frees the slot and lets
+    /// the held reference go (its message is deleted once the group's other trades are done).
+    /// </summary>
     private async Task AbandonAsync(Handover handover)
     {
         if (handover.Held is not { } held)
@@ -105,7 +109,7 @@ public sealed partial class TradeDispatch(
         _slots.Release();
         try
         {
-            await queue.DeleteAsync(await held, CancellationToken.None);
+            await queue.FinishAsync(await held, done: true, CancellationToken.None);
         }
         catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or OperationCanceledException)
         {
@@ -114,19 +118,24 @@ public sealed partial class TradeDispatch(
         }
     }
 
-    private async Task RunInlineAsync(TradeExecution message, SendReceipt receipt)
+    private async Task RunInlineAsync(TradeExecution message, SentGroup sent)
     {
         await Task.Yield(); // let the caller answer first
+        var done = false;
         try
         {
             await executor.ExecuteAsync(message, dequeueCount: 1, inline: true, _stopping.Token);
-            await queue.DeleteAsync(receipt, _stopping.Token);
+            done = true;
+            await queue.FinishAsync(sent, done: true, _stopping.Token);
             AlpacaConnectTelemetry.CountInlineExecution("done");
         }
         catch (Exception ex)
         {
-            // Nothing is lost: the message surfaces after the hold and the queue trigger takes over.
-            AlpacaConnectTelemetry.CountInlineExecution("handed-to-queue");
+            // Nothing is lost: the message surfaces after the hold and the queue trigger takes over
+            // (for its other trades too, which it finds done).
+            if (!done)
+                await queue.FinishAsync(sent, done: false, CancellationToken.None);
+            AlpacaConnectTelemetry.CountInlineExecution(done ? "done" : "handed-to-queue");
             LogHandedToQueue(message.TradeId, ex.Message, _options.InlineHold.TotalSeconds);
         }
         finally

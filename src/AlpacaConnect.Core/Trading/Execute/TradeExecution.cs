@@ -47,6 +47,18 @@ public sealed record TradeExecution
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public int Generation { get; init; }
 
+    /// <summary>
+    /// Not an execution but the n-th follow-up check (1 = the first) of the trade's order at Alpaca
+    /// (<see cref="OrderFollowUp"/>), with what the row last recorded of it, so a check that finds
+    /// the order unchanged reads no storage.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int FollowUp { get; init; }
+
+    public string? AlpacaOrderId { get; init; }
+    public string? AlpacaStatus { get; init; }
+    public string? FilledQty { get; init; }
+
     [JsonIgnore] public string UserId => TradeId[..TradeId.LastIndexOf(TradeIds.Separator)];
     [JsonIgnore] public string RowKey => TradeId[(TradeId.LastIndexOf(TradeIds.Separator) + 1)..];
     [JsonIgnore] public AlpacaEnv AlpacaEnv => Env == "live" ? AlpacaEnv.Live : AlpacaEnv.Paper;
@@ -75,5 +87,29 @@ public sealed record TradeExecution
 
     public string Serialize() => QueueMessageJson.Serialize(this);
 
-    public static TradeExecution? Deserialize(string json) => QueueMessageJson.Deserialize<TradeExecution>(json, m => m.V == 1 && TradeIds.TryParse(m.TradeId, out _, out _));
+    public static TradeExecution? Deserialize(string json) => QueueMessageJson.Deserialize<TradeExecution>(json, IsValid);
+
+    /// <summary>
+    /// One message for several trades (a group commit, <see cref="GroupedTradeQueue"/>); a single
+    /// trade is written as its own message, as before, so older readers and every other sender agree.
+    /// </summary>
+    public static string Serialize(IReadOnlyList<TradeExecution> messages) =>
+        messages.Count == 1 ? messages[0].Serialize() : QueueMessageJson.Serialize(new TradeExecutionGroup { Trades = messages });
+
+    /// <summary>The executions a message carries: one, or a group's; null when it is neither (unreadable).</summary>
+    public static IReadOnlyList<TradeExecution>? ReadAll(string json)
+    {
+        if (Deserialize(json) is { } single)
+            return [single];
+        return QueueMessageJson.Deserialize<TradeExecutionGroup>(json, g => g.V == 1 && g.Trades.Count > 0 && g.Trades.All(IsValid))?.Trades;
+    }
+
+    private static bool IsValid(TradeExecution m) => m.V == 1 && TradeIds.TryParse(m.TradeId, out _, out _);
+}
+
+/// <summary>Several trades' executions in one queue message; each is handled as if it had come alone.</summary>
+public sealed record TradeExecutionGroup
+{
+    public int V { get; init; } = 1;
+    public required IReadOnlyList<TradeExecution> Trades { get; init; }
 }

@@ -23,6 +23,7 @@ public sealed partial class TradeExecutor(
     DeadLetters deadLetters,
     ConnectionTokens tokens,
     AlpacaTradingClient alpaca,
+    OrderFollowUp followUp,
     IOptions<TradingOptions> options,
     TimeProvider time,
     ILogger<TradeExecutor> logger)
@@ -30,13 +31,24 @@ public sealed partial class TradeExecutor(
     private readonly TradingOptions _options = options.Value;
     private readonly ExecutionRules _rules = new(options.Value, time);
 
+    /// <summary>
+    /// A queue delivery: one trade, or a group's (<see cref="GroupedTradeQueue"/>), each run as if it
+    /// had come alone. If any of a group's trades throws, the whole message is retried (and in the
+    /// end poisoned) as a single trade's would be: on the retry the others find their trade done or
+    /// at Alpaca after one row read, so the one that failed gets exactly the deliveries it would alone.
+    /// </summary>
     /// <param name="dequeueCount">Deliveries of this message so far (1 on the first).</param>
     public Task ExecuteAsync(string messageText, long dequeueCount, CancellationToken ct) =>
-        ExecuteAsync(TradeExecution.Deserialize(messageText) ?? throw new UnreadableTradeMessageException(), dequeueCount, inline: false, ct);
+        EachAsync(TradeExecution.ReadAll(messageText) ?? throw new UnreadableTradeMessageException(), m => ExecuteAsync(m, dequeueCount, inline: false, ct));
 
     /// <param name="inline">The accepting process runs it before any queue delivery (<see cref="TradeDispatch"/>).</param>
     public async Task ExecuteAsync(TradeExecution message, long dequeueCount, bool inline, CancellationToken ct)
     {
+        if (message.FollowUp > 0)
+        {
+            await followUp.CheckAsync(message, ct);
+            return;
+        }
         var (userId, env) = (message.UserId, message.AlpacaEnv);
         using var activity = AlpacaConnectTelemetry.Source.StartActivity("trade.execute");
         activity?.SetTag("trade.id", message.TradeId).SetTag("user.id", userId).SetTag("messaging.attempt", message.Attempt).SetTag("messaging.dequeue_count", dequeueCount);
@@ -66,7 +78,8 @@ public sealed partial class TradeExecutor(
         if (lookFirst)
         {
             trade ??= await store.GetAsync(userId, message.RowKey, ct);
-            if (trade is null || !trade.IsOpen)
+            // Closed, or its order recorded (the status sync follows it from there): nothing to send.
+            if (trade is null || !trade.IsOpen || trade.AlpacaOrderId is not null)
                 return;
             if (trade.Generation != message.Generation)
             {
@@ -93,15 +106,24 @@ public sealed partial class TradeExecutor(
     /// <param name="messageId">The poison message's id, which names its dead-letter row.</param>
     public async Task SettlePoisonAsync(string messageText, string messageId, CancellationToken ct)
     {
-        var message = TradeExecution.Deserialize(messageText);
-        if (message is null)
+        var messages = TradeExecution.ReadAll(messageText);
+        if (messages is null)
         {
             var kept = await deadLetters.KeepAsync(Queues.TradeExecutions + Queues.PoisonSuffix, messageId, messageText,
                 "Not a trade execution (v1): it cannot be settled or retried.", ct);
             LogUnreadablePoison(messageId, messageText.Length, DeadLetters.Preview(messageText), kept.Table, kept.Queue, kept.MessageId);
             return;
         }
-        if (await ResolveAsync(message, ct) is not { } resolved)
+        // A group's trades are settled one by one: each ends recorded or failed on its own.
+        await EachAsync(messages, m => SettlePoisonedTradeAsync(m, ct));
+    }
+
+    private async Task SettlePoisonedTradeAsync(TradeExecution message, CancellationToken ct)
+    {
+        if (message.FollowUp > 0)
+            return; // a check, not the trade's execution: the status sync follows the order
+        // Closed, or its order recorded (a group's other trades, done before the group was poisoned): settled.
+        if (await ResolveAsync(message, ct) is not { } resolved || resolved.Row.AlpacaOrderId is not null)
             return;
         if (resolved.Row.Generation != message.Generation)
         {
@@ -122,6 +144,18 @@ public sealed partial class TradeExecutor(
             }
         }
         await FinishAsync(message, TradeStatus.Failed, $"Execution failed repeatedly and the message moved to the poison queue after {_options.MaxDequeueCount} deliveries.", ct);
+    }
+
+    /// <summary>Runs <paramref name="run"/> for each of a message's trades at once; when any failed, throws (the first failure) after all ended.</summary>
+    private static async Task EachAsync(IReadOnlyList<TradeExecution> messages, Func<TradeExecution, Task> run)
+    {
+        if (messages.Count == 1)
+        {
+            await run(messages[0]);
+            return;
+        }
+        // WhenAll waits for every trade, then throws the first failure.
+        await Task.WhenAll(messages.Select(m => Task.Run(() => run(m), CancellationToken.None)));
     }
 
     /// <summary>Does what the decision says: record the order, end the trade, or re-queue it (noted on the row first).</summary>
@@ -209,6 +243,7 @@ public sealed partial class TradeExecutor(
         {
             AlpacaConnectTelemetry.CountTrade(TradeStatus.Submitted);
             LogSubmitted(message.TradeId, order.Id, order.Status);
+            await followUp.StartAsync(trade, ct);
             return;
         }
 
@@ -225,6 +260,7 @@ public sealed partial class TradeExecutor(
             {
                 AlpacaConnectTelemetry.CountTrade(TradeStatus.Submitted);
                 LogSubmitted(message.TradeId, order.Id, order.Status);
+                await followUp.StartAsync(current, ct);
                 return;
             }
         }

@@ -7,8 +7,12 @@ namespace AlpacaConnect.Core.Trading;
 public sealed class TradeQueue(Queues queues)
 {
     /// <param name="delay">How long the message stays invisible: a retry's wait, or an inline execution's hold.</param>
-    public async Task<SendReceipt> EnqueueAsync(TradeExecution message, TimeSpan? delay, CancellationToken ct) =>
-        await queues.Get(Queues.TradeExecutions).SendMessageAsync(message.Serialize(), visibilityTimeout: delay, cancellationToken: ct);
+    public Task<SendReceipt> EnqueueAsync(TradeExecution message, TimeSpan? delay, CancellationToken ct) =>
+        SendAsync(message.Serialize(), delay, ct);
+
+    /// <summary>Sends a serialized message: one trade's, or a group's (<see cref="GroupedTradeQueue"/>).</summary>
+    public async Task<SendReceipt> SendAsync(string text, TimeSpan? delay, CancellationToken ct) =>
+        await queues.Get(Queues.TradeExecutions).SendMessageAsync(text, visibilityTimeout: delay, cancellationToken: ct);
 
     /// <summary>Removes a message this process sent and handled itself (the receipt's pop receipt proves it is ours).</summary>
     public async Task DeleteAsync(SendReceipt receipt, CancellationToken ct) =>
