@@ -20,10 +20,16 @@ public sealed class Tables(TableServiceClient service, IOptions<StorageOptions> 
     public const string AgentPreviews = "agentpreviews";
     /// <summary>What each agent token placed per UTC day: partition = user id.</summary>
     public const string AgentSpend = "agentspend";
+    /// <summary>Signal hooks: one partition, row = hook id (Signals/Hooks).</summary>
+    public const string SignalHooks = "signalhooks";
+    /// <summary>Who follows each hook: partition = hook id, row = "{user id}~{env}".</summary>
+    public const string SignalSubscribers = "signalsubs";
+    /// <summary>Recorded signals, their dedupe claims and outcomes: partition = hook id (Signals/Log).</summary>
+    public const string Signals = "signals";
     /// <summary>Queue messages no handler could read (see <see cref="Storage.DeadLetters"/>).</summary>
     public const string DeadLetters = "deadletters";
 
-    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, AccountOwners, Trades, WebhookSubscriptions, WebhookDeliveries, DeadLetters, AgentTokens, AgentPreviews, AgentSpend];
+    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, AccountOwners, Trades, WebhookSubscriptions, WebhookDeliveries, DeadLetters, AgentTokens, AgentPreviews, AgentSpend, SignalHooks, SignalSubscribers, Signals];
 
     private readonly string _prefix = options.Value.Prefix;
 
