@@ -109,6 +109,8 @@ public static class CoreServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<TradeDispatch>());
         services.AddSingleton<TradeStatusSync>();
         services.AddSingleton<TradeIntake>();
+        services.AddSingleton<InProcessTradeIntake>();
+        services.AddSignalFanOut(configuration);
         services.AddSingleton<TradeCancellation>();
         services.AddSingleton<TradesApi>();
         services.AddSingleton<BrokerageReadsApi>();
