@@ -1,11 +1,12 @@
 using AlpacaConnect.Core.Signals;
+using AlpacaConnect.Core.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 
 namespace AlpacaConnect.Functions;
 
 /// <summary>Signals: hooks and subscribers (key), the anonymous alert endpoint (the hook's secret is the auth), the signal log.</summary>
-public sealed class SignalFunctions(SignalHooksApi hooks, SignalIntake intake, SignalLogApi log)
+public sealed class SignalFunctions(SignalHooksApi hooks, SignalIntake intake, SignalLogApi log, SignalFanOutWorker worker)
 {
     [Function("CreateSignalHook")]
     public Task<IResult> Create([HttpTrigger(AuthorizationLevel.Function, "post", Route = "signal-hooks")] HttpRequest request) =>
@@ -61,4 +62,13 @@ public sealed class SignalFunctions(SignalHooksApi hooks, SignalIntake intake, S
     [Function("ReceiveSignalWithPassphrase")]
     public Task<IResult> ReceiveWithPassphrase([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "signals/{hookId}")] HttpRequest request, string hookId) =>
         intake.ReceiveAsync(request, hookId, null);
+
+    /// <summary>Throwing retries it; after Signals:MaxDequeueCount deliveries it is poisoned (QueuePoisonMiddleware) and the signal marked failed below.</summary>
+    [Function("FanOutSignal")]
+    public Task FanOut([QueueTrigger(Queues.SignalFanOuts)] string message, CancellationToken cancellationToken) =>
+        worker.HandleAsync(Queues.AsText(message), cancellationToken);
+
+    [Function("SettlePoisonedSignal")]
+    public Task SettlePoison([QueueTrigger(Queues.SignalFanOuts + Queues.PoisonSuffix)] string message, CancellationToken cancellationToken) =>
+        worker.SettlePoisonAsync(Queues.AsText(message), cancellationToken);
 }

@@ -26,6 +26,7 @@ public static class SignalsServiceCollectionExtensions
         services.AddSingleton<SignalIntake>();
         services.AddSingleton<SignalHooksApi>();
         services.AddSingleton<SignalLogApi>();
+        services.AddSingleton<SignalFanOutWorker>();
         services.AddOutboxTable(Tables.Signals);
         return services;
     }

@@ -193,6 +193,25 @@ public sealed class SignalLog(Tables tables, EventOutbox outbox, TimeProvider ti
         }
     }
 
+    /// <summary>The signal refused as a whole after it was queued (hook paused or deleted meanwhile), with its event; a re-run finds the event there and changes nothing.</summary>
+    public async Task CommitRefusalAsync(string hookId, string key, string reason, DomainEvent refused, CancellationToken ct)
+    {
+        var change = new TableTransactionAction(TableTransactionActionType.UpdateMerge, new TableEntity(hookId, SignalIds.SignalRowPrefix + key)
+        {
+            ["Status"] = SignalStatus.Refused,
+            ["Reason"] = reason,
+            ["CompletedAt"] = time.GetUtcNow(),
+        }, ETag.All);
+        try
+        {
+            await outbox.CommitAsync(Tables.Signals, [change], [refused], ct);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            // Its event row is there: an earlier delivery committed this refusal.
+        }
+    }
+
     /// <summary>Sets the signal's final status and counts (a merge: the body and the alert stay as they are).</summary>
     public async Task CompleteAsync(string hookId, string key, string status, string? reason, int placed, int refused, int failed, CancellationToken ct) =>
         await Table.UpdateEntityAsync(new TableEntity(hookId, SignalIds.SignalRowPrefix + key)
