@@ -17,6 +17,10 @@ internal sealed record BenchOptions
     /// <summary>"functions": the host-latency mode (<see cref="HostLatency"/>) instead of the Server benchmark.</summary>
     public string Host { get; init; } = "server";
 
+    /// <summary>"trade" (the trade pipeline, above) or "signal-fanout" (<see cref="SignalFanOutBench"/>).</summary>
+    public string Scenario { get; init; } = "trade";
+    public int Subscribers { get; init; } = 1000;
+
     public const string Usage = """
         Usage: eng/benchmark.sh [options]
           --trades N        trades in phase B (throughput), half market, half far limit   (default 2000)
@@ -28,6 +32,8 @@ internal sealed record BenchOptions
           --warmup N        untimed trades before phase A (JIT, token cache), then more in
                             rounds of 200 until the JIT settles (max 2,000
                             trades or 40 s); 0 = none       (default 200)
+          --scenario S      trade (default) or signal-fanout: one signal fanned out to
+                            --subscribers N connections (default 1000) vs a direct client
           --out PATH        JSON report (default <repo>/.data/benchmark.json)
           --host functions  instead: accept -> submitted through the Functions app under a real
                             Functions host beside the Server's (defaults there: --trades 300
@@ -58,6 +64,8 @@ internal sealed record BenchOptions
                 "--latency-ms" => o with { LatencyMs = Int(0) },
                 "--warmup" => o with { Warmup = Int(0) },
                 "--out" => o with { Out = Next() },
+                "--scenario" => o with { Scenario = Next() is var sc && sc is "trade" or "signal-fanout" ? sc : throw new ArgumentException("--scenario must be trade or signal-fanout.") },
+                "--subscribers" => o with { Subscribers = Int(1) },
                 "--host" => o with { Host = Next() is var h && h is "server" or "functions" ? h : throw new ArgumentException("--host must be server or functions.") },
                 "-h" or "--help" => throw new HelpRequested(),
                 _ => throw new ArgumentException($"Unknown argument '{args[i]}'."),

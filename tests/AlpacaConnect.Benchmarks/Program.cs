@@ -26,7 +26,13 @@ Console.WriteLine($"Alpaca Connect trading benchmark: trades={options.Trades} us
 
 Exception? broke;
 Report report;
-if (options.Host == "functions")
+if (options.Scenario == "signal-fanout")
+{
+    var fanOut = new SignalFanOutBench(options);
+    broke = await fanOut.RunAsync();
+    report = fanOut.Report;
+}
+else if (options.Host == "functions")
 {
     var latency = new HostLatency(options);
     broke = await latency.RunAsync();

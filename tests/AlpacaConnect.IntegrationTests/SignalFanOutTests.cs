@@ -261,4 +261,44 @@ public sealed class SignalFanOutTests(SystemFixture<OnServer> fixture) : IClassF
         Assert.Equal(("6", "filled"), (Qty(closing), closing.GetProperty("status").GetString()));
         Assert.Single(flat.TradeIds);
     }
+
+    [SkippableFact]
+    public async Task A_reversal_flattens_first_then_enters_the_other_way_both_ways()
+    {
+        // A Sandbox of its own whose accounts may sell short (the shared one refuses a sell without shares).
+        await using var s = await TestSystem.StartAsync(sandboxOptions: o => o.AllowShorting = true);
+        await s.SetPriceAsync("AAPL", "200");
+        await s.ConnectAsync("reverser");
+        await s.WaitForTradeAsync(await s.TradeAsync("reverser", new { symbol = "AAPL", side = "buy", type = "market", qty = "6", time_in_force = "day" }), ["filled"]);
+        var fanOut = s.Services.GetRequiredService<SignalFanOut>();
+        var hook = Hook(new SignalRules { AllowShort = true, OnOpposite = OppositeSignal.FlattenThenEnter });
+        var follower = Follower(hook, "reverser", value: 2);
+
+        var toShort = Assert.Single(await fanOut.RunAsync(hook, Signal(hook, Buy() with { Action = "sell", Sentiment = "short" }), [follower], CancellationToken.None));
+        Assert.True(toShort.Status == SubscriberOutcome.Placed && toShort.Reason is null, toShort.Reason);
+        Assert.Equal(2, toShort.TradeIds.Count);
+        var orders = await s.SandboxOrdersAsync("reverser");
+        var (close, entry) = (orders[1], orders[2]);
+        Assert.Equal(("sell", "6", "filled"), (close.GetProperty("side").GetString(), Qty(close), close.GetProperty("status").GetString()));
+        Assert.Equal(("sell", "2", "filled"), (entry.GetProperty("side").GetString(), Qty(entry), entry.GetProperty("status").GetString()));
+        Assert.True(string.CompareOrdinal(close.GetProperty("filled_at").GetString(), entry.GetProperty("created_at").GetString()) <= 0, "the entry went after the close had filled");
+        Assert.Equal([close.GetProperty("client_order_id").GetString(), entry.GetProperty("client_order_id").GetString()],
+            await Task.WhenAll(toShort.TradeIds.Select(async id => (await s.GetTradeAsync(id)).GetProperty("client_order_id").GetString())));
+
+        // Short 2 now: a buy covers it, then goes long.
+        var toLong = Assert.Single(await fanOut.RunAsync(hook, Signal(hook, Buy()), [follower], CancellationToken.None));
+        Assert.True(toLong.Status == SubscriberOutcome.Placed && toLong.Reason is null, toLong.Reason);
+        orders = await s.SandboxOrdersAsync("reverser");
+        Assert.Equal(5, orders.Count);
+        Assert.Equal(("buy", "2", "filled"), (orders[3].GetProperty("side").GetString(), Qty(orders[3]), orders[3].GetProperty("status").GetString()));
+        Assert.Equal(("buy", "2", "filled"), (orders[4].GetProperty("side").GetString(), Qty(orders[4]), orders[4].GetProperty("status").GetString()));
+
+        // A shorting hook's exit closes the long it holds (2), once.
+        var exit = Signal(hook, new SignalAlert { Ticker = "AAPL", Action = "sell", Sentiment = "flat" });
+        Assert.Single((await fanOut.RunAsync(hook, exit, [follower], CancellationToken.None))[0].TradeIds);
+        Assert.Single((await fanOut.RunAsync(hook, exit, [follower], CancellationToken.None))[0].TradeIds);
+        orders = await s.SandboxOrdersAsync("reverser");
+        Assert.Equal(6, orders.Count);
+        Assert.Equal(("sell", "2"), (orders[5].GetProperty("side").GetString(), Qty(orders[5])));
+    }
 }
