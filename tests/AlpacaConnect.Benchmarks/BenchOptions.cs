@@ -33,7 +33,9 @@ internal sealed record BenchOptions
                             rounds of 200 until the JIT settles (max 2,000
                             trades or 40 s); 0 = none       (default 200)
           --scenario S      trade (default) or signal-fanout: one signal fanned out to
-                            --subscribers N connections (default 1000) vs a direct client
+                            --subscribers N connections (default 1000) vs a direct client;
+                            or signal-ack: alert ack latency, --ack-trades alerts at --rate
+                            (defaults there: 1000 at 50/s)
           --out PATH        JSON report (default <repo>/.data/benchmark.json)
           --host functions  instead: accept -> submitted through the Functions app under a real
                             Functions host beside the Server's (defaults there: --trades 300
@@ -45,6 +47,8 @@ internal sealed record BenchOptions
         var o = new BenchOptions();
         if (args.Contains("--host") && args.SkipWhile(a => a != "--host").Skip(1).FirstOrDefault() == "functions")
             o = o with { Trades = 300, Rate = 10, Users = 20 };
+        if (args.SkipWhile(a => a != "--scenario").Skip(1).FirstOrDefault() == "signal-ack")
+            o = o with { Rate = 50 };
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -64,7 +68,7 @@ internal sealed record BenchOptions
                 "--latency-ms" => o with { LatencyMs = Int(0) },
                 "--warmup" => o with { Warmup = Int(0) },
                 "--out" => o with { Out = Next() },
-                "--scenario" => o with { Scenario = Next() is var sc && sc is "trade" or "signal-fanout" ? sc : throw new ArgumentException("--scenario must be trade or signal-fanout.") },
+                "--scenario" => o with { Scenario = Next() is var sc && sc is "trade" or "signal-fanout" or "signal-ack" ? sc : throw new ArgumentException("--scenario must be trade, signal-fanout or signal-ack.") },
                 "--subscribers" => o with { Subscribers = Int(1) },
                 "--host" => o with { Host = Next() is var h && h is "server" or "functions" ? h : throw new ArgumentException("--host must be server or functions.") },
                 "-h" or "--help" => throw new HelpRequested(),

@@ -26,7 +26,13 @@ Console.WriteLine($"Alpaca Connect trading benchmark: trades={options.Trades} us
 
 Exception? broke;
 Report report;
-if (options.Scenario == "signal-fanout")
+if (options.Scenario == "signal-ack")
+{
+    var ack = new SignalAckBench(options);
+    broke = await ack.RunAsync();
+    report = ack.Report;
+}
+else if (options.Scenario == "signal-fanout")
 {
     var fanOut = new SignalFanOutBench(options);
     broke = await fanOut.RunAsync();

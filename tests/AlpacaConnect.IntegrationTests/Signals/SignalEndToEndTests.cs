@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using AlpacaConnect.Core.Events;
 using AlpacaConnect.Core.Signals;
@@ -6,7 +7,6 @@ using AlpacaConnect.Core.Storage;
 using AlpacaConnect.IntegrationTests.Infrastructure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
-using System.Net.Http.Json;
 
 namespace AlpacaConnect.IntegrationTests.Signals;
 
