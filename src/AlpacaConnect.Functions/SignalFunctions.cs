@@ -51,8 +51,8 @@ public sealed class SignalFunctions(SignalHooksApi hooks, SignalIntake intake, S
         log.ListAsync(request, hookId);
 
     [Function("GetSignal")]
-    public Task<IResult> Signal([HttpTrigger(AuthorizationLevel.Function, "get", Route = "signals/{signalId}")] HttpRequest request, string signalId) =>
-        log.GetAsync(request, signalId);
+    public Task<IResult> Signal([HttpTrigger(AuthorizationLevel.Function, "get", Route = "signals/{id}")] HttpRequest request, string id) =>
+        log.GetAsync(request, id);
 
     /// <summary>Anonymous at the host: alert senders cannot send a key; the hook's secret (path or passphrase) is the auth.</summary>
     [Function("ReceiveSignal")]
@@ -60,8 +60,8 @@ public sealed class SignalFunctions(SignalHooksApi hooks, SignalIntake intake, S
         intake.ReceiveAsync(request, hookId, secret);
 
     [Function("ReceiveSignalWithPassphrase")]
-    public Task<IResult> ReceiveWithPassphrase([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "signals/{hookId}")] HttpRequest request, string hookId) =>
-        intake.ReceiveAsync(request, hookId, null);
+    public Task<IResult> ReceiveWithPassphrase([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "signals/{id}")] HttpRequest request, string id) =>
+        intake.ReceiveAsync(request, id, null);
 
     /// <summary>Throwing retries it; after Signals:MaxDequeueCount deliveries it is poisoned (QueuePoisonMiddleware) and the signal marked failed below.</summary>
     [Function("FanOutSignal")]
