@@ -7,6 +7,7 @@ using AlpacaConnect.Core.Health;
 using AlpacaConnect.Core.Http;
 using AlpacaConnect.Core.Outbox;
 using AlpacaConnect.Core.Secrets;
+using AlpacaConnect.Core.Signals;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Telemetry;
 using AlpacaConnect.Core.Trading;
@@ -125,6 +126,8 @@ public static class CoreServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<TradeDispatch>());
         services.AddSingleton<TradeStatusSync>();
         services.AddSingleton<TradeIntake>();
+        services.AddSingleton<InProcessTradeIntake>();
+        services.AddSignalFanOut(configuration);
         services.AddSingleton<TradeCancellation>();
         services.AddSingleton<TradesApi>();
         services.AddSingleton<BrokerageReadsApi>();
@@ -147,6 +150,7 @@ public static class CoreServiceCollectionExtensions
                     result.Tools = [.. result.Tools.Where(t => allowed.Contains(t.Name))];
                 return result;
             }));
+        services.AddSignals(configuration);
         services.AddSingleton<SubscriptionStore>();
         services.AddSingleton<WebhookQueue>();
         services.AddSingleton<WebhookFanOut>();

@@ -1,3 +1,4 @@
+using AlpacaConnect.Core.Signals;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Trading;
 using AlpacaConnect.Core.Webhooks;
@@ -21,6 +22,7 @@ internal sealed partial class QueuePoisonMiddleware(
     IOptions<QueueSettings> settings,
     IOptions<TradingOptions> trading,
     IOptions<WebhookOptions> webhooks,
+    IOptions<SignalOptions> signals,
     ILogger<QueuePoisonMiddleware> logger) : IFunctionsWorkerMiddleware
 {
     /// <summary>Queue triggers of work queues; a poison queue's handler is never poisoned again.</summary>
@@ -49,6 +51,7 @@ internal sealed partial class QueuePoisonMiddleware(
     {
         Queues.TradeExecutions => trading.Value.MaxDequeueCount,
         Queues.WebhookDeliveries => webhooks.Value.MaxDequeueCount,
+        Queues.SignalFanOuts => signals.Value.MaxDequeueCount,
         _ => settings.Value.MaxDequeueCount,
     };
 

@@ -35,6 +35,9 @@ public sealed class SandboxOptions
     /// <summary>When true (default) the clock always reports the market open so tests need no schedule.</summary>
     public bool MarketAlwaysOpen { get; set; } = true;
 
+    /// <summary>Accounts may sell shortable assets short (shorting_enabled); off by default, when a sell needs the shares.</summary>
+    public bool AllowShorting { get; set; }
+
     /// <summary>Seed for the fault dice; null = unpredictable.</summary>
     public int? Seed { get; set; }
 

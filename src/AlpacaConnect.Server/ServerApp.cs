@@ -44,6 +44,7 @@ public static class ServerApp
             o.LoggingFields = RequestLogging.Fields;
             o.CombineLogs = true;
         });
+        builder.Services.AddHttpLoggingInterceptor<SecretPathLogging>();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
             c.ProblemDetails.Type ??= Problems.TypePrefix + "http-" + c.ProblemDetails.Status);
         overrideServices?.Invoke(builder.Services);

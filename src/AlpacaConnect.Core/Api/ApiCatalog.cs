@@ -3,6 +3,7 @@ using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Connect;
 using AlpacaConnect.Core.Connections;
 using AlpacaConnect.Core.Health;
+using AlpacaConnect.Core.Signals;
 using AlpacaConnect.Core.Trading;
 using AlpacaConnect.Core.Webhooks;
 using Microsoft.AspNetCore.Http;
@@ -60,6 +61,8 @@ public static class ApiCatalog
     private static readonly ApiResponse Problem422 = new(422, typeof(ProblemBody), "Validation failed; errors lists each field.", "application/problem+json");
     private static readonly ApiResponse Problem429 = new(429, typeof(ProblemBody), "Alpaca's rate limit for the account; see Retry-After.", "application/problem+json");
     private static readonly ApiResponse Problem502 = new(502, typeof(ProblemBody), "Alpaca did not answer.", "application/problem+json");
+    private static readonly ApiResponse SignalBodyTooLarge = new(413, typeof(ProblemBody), "The alert body is larger than Signals:MaxBodyBytes.", "application/problem+json");
+    private static readonly ApiResponse SourceLimited = new(429, typeof(ProblemBody), "Too many failed alerts from this address this minute; see Retry-After.", "application/problem+json");
     private static readonly ApiResponse Page = new(400, null, "A readable HTML page that says what went wrong.", "text/html");
     private static readonly ApiResponse Redirect = new(302, null, "Redirect (Location header).");
 
@@ -171,6 +174,47 @@ public static class ApiCatalog
             [new(202, typeof(WebhooksApi.EventQueued), "Queued."), Problem401, Problem404], r => Api<WebhooksApi>(r).RedeliverAsync(r, Route(r, "id"), Route(r, "eventId"))),
         new("ListEventDeliveries", "GET", "webhooks/events/{eventId}/deliveries", true, "Webhooks", "Every delivery attempt of one event, across subscriptions.", null,
             [Ok(typeof(WebhooksApi.EventDeliveries)), Problem401, Problem404], r => Api<WebhooksApi>(r).EventDeliveriesAsync(r, Route(r, "eventId"))),
+
+        new("CreateSignalHook", "POST", "signal-hooks", true, "Signals",
+            "Creates an alert hook with its rules; the answer's url (with the secret in its path) and secret are shown once, the secret is stored hashed.",
+            typeof(SignalHooksApi.HookInput), [new(201, typeof(SignalHooksApi.HookWithSecret), "Created."), Problem400, Problem401, Problem415, Problem422],
+            r => Api<SignalHooksApi>(r).CreateAsync(r)),
+        new("ListSignalHooks", "GET", "signal-hooks", true, "Signals", "Every hook (no secrets).", null,
+            [Ok(typeof(SignalHooksApi.HookList)), Problem401], r => Api<SignalHooksApi>(r).ListAsync(r)),
+        new("GetSignalHook", "GET", "signal-hooks/{hookId}", true, "Signals", "One hook and its rules (no secret).", null,
+            [Ok(typeof(SignalHookView)), Problem401, Problem404], r => Api<SignalHooksApi>(r).GetAsync(r, Route(r, "hookId"))),
+        new("PatchSignalHook", "PATCH", "signal-hooks/{hookId}", true, "Signals",
+            "A JSON merge patch of name, rules and allowed_sources (e.g. {\"rules\":{\"paused\":true}}, the kill switch); the result is checked whole.",
+            typeof(SignalHooksApi.HookInput), [Ok(typeof(SignalHookView)), Problem400, Problem401, Problem404, Problem409, Problem415, Problem422],
+            r => Api<SignalHooksApi>(r).PatchAsync(r, Route(r, "hookId"))),
+        new("DeleteSignalHook", "DELETE", "signal-hooks/{hookId}", true, "Signals", "Deletes a hook and its subscriptions; its signal log stays readable by signal id.", null,
+            [new(204, null, "Deleted."), Problem401, Problem404], r => Api<SignalHooksApi>(r).DeleteAsync(r, Route(r, "hookId"))),
+        new("RotateSignalHookSecret", "POST", "signal-hooks/{hookId}/rotate-secret", true, "Signals",
+            "A new secret and URL; the previous secret keeps working during Signals:RotationOverlap.", null,
+            [Ok(typeof(SignalHooksApi.HookWithSecret)), Problem401, Problem404], r => Api<SignalHooksApi>(r).RotateSecretAsync(r, Route(r, "hookId"))),
+        new("PutSignalSubscriber", "PUT", "signal-hooks/{hookId}/subscribers/{userId}/{env}", true, "Signals",
+            "Makes a connection follow the hook, with its sizing and an enabled flag (201 new, 200 replaced).",
+            typeof(SignalHooksApi.PutSubscriberRequest), [Ok(typeof(SubscriberView)), new(201, typeof(SubscriberView), "Created."), Problem400, Problem401, Problem404, Problem415, Problem422],
+            r => Api<SignalHooksApi>(r).PutSubscriberAsync(r, Route(r, "hookId"), Route(r, "userId"), Route(r, "env"))),
+        new("DeleteSignalSubscriber", "DELETE", "signal-hooks/{hookId}/subscribers/{userId}/{env}", true, "Signals", "Stops a connection following the hook.", null,
+            [new(204, null, "Removed."), Problem401, Problem404], r => Api<SignalHooksApi>(r).DeleteSubscriberAsync(r, Route(r, "hookId"), Route(r, "userId"), Route(r, "env"))),
+        new("ListSignalSubscribers", "GET", "signal-hooks/{hookId}/subscribers", true, "Signals", "Who follows the hook, with their sizing.", null,
+            [Ok(typeof(SignalHooksApi.SubscriberList)), Problem401, Problem404], r => Api<SignalHooksApi>(r).ListSubscribersAsync(r, Route(r, "hookId"))),
+        new("ListSignals", "GET", "signal-hooks/{hookId}/signals", true, "Signals", "The hook's signals, newest first (?limit=1..200&after=<next>).", null,
+            [Ok(typeof(SignalLogApi.SignalPage)), Problem401, Problem404, Problem422], r => Api<SignalLogApi>(r).ListAsync(r, Route(r, "hookId")))
+        {
+            Parameters = [new("limit", "query", false, "1 to 200, default 50."), new("after", "query", false, "The previous page's next.")],
+        },
+        new("GetSignal", "GET", "signals/{id}", true, "Signals", "One signal: what it said, its status, and each subscriber's outcome with its trades' current status.", null,
+            [Ok(typeof(SignalLogApi.SignalDetail)), Problem401, Problem404], r => Api<SignalLogApi>(r).GetAsync(r, Route(r, "id"))),
+        new("ReceiveSignal", "POST", "signals/{hookId}/{secret}", false, "Signals",
+            "An alert (TradingView and the like): any content type, TradersPost's fields. 202 once recorded (duplicates too); 404 for an unknown hook or wrong secret.",
+            typeof(AlertBody), [new(202, typeof(SignalIntake.SignalAccepted), "Recorded (or a duplicate of a recorded one)."), Problem400, Problem404, SignalBodyTooLarge, Problem422, SourceLimited],
+            r => Api<SignalIntake>(r).ReceiveAsync(r, Route(r, "hookId"), Route(r, "secret"))),
+        new("ReceiveSignalWithPassphrase", "POST", "signals/{id}", false, "Signals",
+            "The same to the hook {id}, with the hook's secret as the body's passphrase field instead of in the URL.",
+            typeof(AlertBody), [new(202, typeof(SignalIntake.SignalAccepted), "Recorded (or a duplicate of a recorded one)."), Problem400, Problem404, SignalBodyTooLarge, Problem422, SourceLimited],
+            r => Api<SignalIntake>(r).ReceiveAsync(r, Route(r, "id"), null)),
 
         new("GetOpenApiDocument", "GET", "openapi.json", false, "Operations", "This document.", null,
             [Ok(typeof(object), "OpenAPI 3.1 document.")], r => Task.FromResult(OpenApiDocument.Result(r))),

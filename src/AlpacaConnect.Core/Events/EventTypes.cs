@@ -19,6 +19,10 @@ public static class EventTypes
     public const string OrderFilled = "order.filled";
     public const string OrderCanceled = "order.canceled";
     public const string OrderExpired = "order.expired";
+    /// <summary>An alert was recorded for a hook (not for a duplicate): <c>{signal_id, hook_id, ticker, action, status, received_at}</c>.</summary>
+    public const string SignalReceived = "signal.received";
+    /// <summary>A signal was refused, for the whole hook at intake (paused, stale, rate) or for one subscriber by a rule: <c>{signal_id, hook_id, user_id?, env?, reason}</c>.</summary>
+    public const string SignalRefused = "signal.refused";
     /// <summary>Sent only by the "send a test event" endpoint.</summary>
     public const string Test = "webhook.test";
 
@@ -28,5 +32,6 @@ public static class EventTypes
         ConnectionConnected, ConnectionDisconnected, ConnectionRevoked, ConnectionRefused,
         TradeAccepted, TradeSubmitted, TradeRejected, TradeFailed,
         OrderPartiallyFilled, OrderFilled, OrderCanceled, OrderExpired,
+        SignalReceived, SignalRefused,
     ];
 }

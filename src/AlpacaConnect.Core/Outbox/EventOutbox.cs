@@ -55,6 +55,23 @@ public sealed partial class EventOutbox(Tables tables, IEventDispatcher dispatch
         return etag ?? throw new InvalidOperationException("Table storage returned no ETag.");
     }
 
+    /// <summary>
+    /// Several changes in one partition and the events anyone wants, all or nothing in one
+    /// entity-group transaction (at most 100 rows with the events), then the events are dispatched.
+    /// A refusal (409, 412, 404 on any row) comes out as a <see cref="TableTransactionFailedException"/> with nothing written.
+    /// </summary>
+    public async Task CommitAsync(string table, IReadOnlyList<TableTransactionAction> changes, IEnumerable<DomainEvent> events, CancellationToken ct)
+    {
+        var client = Table(table);
+        var wanted = await WantedAsync(events, ct);
+        var partitionKey = changes[0].Entity.PartitionKey;
+        if (changes.Count == 1 && wanted.Count == 0)
+            await WriteAloneAsync(client, changes[0], ct);
+        else
+            await client.SubmitTransactionAsync([.. changes, .. Rows(partitionKey, wanted)], ct);
+        await DispatchAsync(client, partitionKey, wanted, ct);
+    }
+
     /// <summary>Events that change no entity (e.g. a refused connect): their outbox rows are the whole write, none if nobody wants them.</summary>
     public async Task RecordAsync(string table, string partitionKey, IEnumerable<DomainEvent> events, CancellationToken ct)
     {

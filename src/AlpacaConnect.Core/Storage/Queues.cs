@@ -15,12 +15,14 @@ public sealed class Queues(QueueServiceClient service, IAzureClientFactory<Queue
 {
     public const string TradeExecutions = "trade-executions";
     public const string WebhookDeliveries = "webhook-deliveries";
+    /// <summary>One message per recorded signal, handled by the signal fan-out (Signals/Work).</summary>
+    public const string SignalFanOuts = "signal-fanouts";
     public const string PoisonSuffix = "-poison";
 
     /// <summary>The client name of the service client that does not decode (see <see cref="Undecoded"/>).</summary>
     public const string UndecodedClient = "undecoded";
 
-    public static readonly IReadOnlyList<string> All = [TradeExecutions, WebhookDeliveries];
+    public static readonly IReadOnlyList<string> All = [TradeExecutions, WebhookDeliveries, SignalFanOuts];
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 

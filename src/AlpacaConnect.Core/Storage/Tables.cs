@@ -20,6 +20,12 @@ public sealed class Tables(TableServiceClient service, IOptions<StorageOptions> 
     public const string AgentPreviews = "agentpreviews";
     /// <summary>What each agent token placed per UTC day: partition = user id.</summary>
     public const string AgentSpend = "agentspend";
+    /// <summary>Signal hooks: one partition, row = hook id (Signals/Hooks).</summary>
+    public const string SignalHooks = "signalhooks";
+    /// <summary>Who follows each hook: partition = hook id, row = "{user id}~{env}".</summary>
+    public const string SignalSubscribers = "signalsubs";
+    /// <summary>Recorded signals, their dedupe claims and outcomes: partition = hook id (Signals/Log).</summary>
+    public const string Signals = "signals";
     /// <summary>Queue messages no handler could read (see <see cref="Storage.DeadLetters"/>).</summary>
     public const string DeadLetters = "deadletters";
     /// <summary>Partitions that may hold open work, per kind (<see cref="Storage.WorkIndex"/>).</summary>
@@ -27,7 +33,7 @@ public sealed class Tables(TableServiceClient service, IOptions<StorageOptions> 
     /// <summary>What the retention timer deletes, keyed by the hour it may go (<see cref="Storage.RetentionIndex"/>).</summary>
     public const string Retention = "retention";
 
-    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, AccountOwners, Trades, WebhookSubscriptions, WebhookDeliveries, DeadLetters, AgentTokens, AgentPreviews, AgentSpend, WorkIndex, Retention];
+    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, AccountOwners, Trades, WebhookSubscriptions, WebhookDeliveries, DeadLetters, AgentTokens, AgentPreviews, AgentSpend, WorkIndex, Retention, SignalHooks, SignalSubscribers, Signals];
 
     private readonly string _prefix = options.Value.Prefix;
 

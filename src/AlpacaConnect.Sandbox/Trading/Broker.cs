@@ -1,5 +1,6 @@
 using System.Globalization;
 using AlpacaConnect.Sandbox.Http;
+using Microsoft.Extensions.Options;
 
 namespace AlpacaConnect.Sandbox.Trading;
 
@@ -15,7 +16,7 @@ internal sealed record Refusal(int Status, int Code, string Message, IReadOnlyDi
 /// The order engine. Fills are evaluated lazily (whenever the account is touched) instead of on a timer,
 /// which keeps runs deterministic. Callers must hold <see cref="AccountState.Gate"/>.
 /// </summary>
-internal sealed class Broker(AssetCatalog assets, MarketPrices prices, MarketClock clock, TimeProvider time)
+internal sealed class Broker(AssetCatalog assets, MarketPrices prices, MarketClock clock, TimeProvider time, IOptions<SandboxOptions> options)
 {
     private static readonly string[] Types = ["market", "limit", "stop", "stop_limit", "trailing_stop"];
     private static readonly string[] TimesInForce = ["day", "gtc", "opg", "cls", "ioc", "fok"];
@@ -25,6 +26,9 @@ internal sealed class Broker(AssetCatalog assets, MarketPrices prices, MarketClo
     private const decimal PartialFillAbove = 100;
 
     public decimal Price(Asset asset) => prices.Current(asset);
+
+    /// <summary>Accounts may sell short (<see cref="SandboxOptions.AllowShorting"/>): shortable assets, from no position or a short one.</summary>
+    public bool ShortingEnabled => options.Value.AllowShorting;
 
     /// <summary>One evaluation step: expire due orders and fill those whose price condition holds.</summary>
     public void Evaluate(AccountState account)
@@ -475,9 +479,28 @@ internal sealed class Broker(AssetCatalog assets, MarketPrices prices, MarketClo
                 });
         }
 
-        // No shorting in the Sandbox: a sell needs shares not already promised to other sells.
+        // A sell needs shares not already promised to other sells, unless it opens or adds to a short
+        // (shorting enabled, a shortable asset, no long held: like Alpaca, one order never crosses from long to short).
         var requested = r.Qty ?? (r.Notional!.Value / price);
         var existing = account.Positions.TryGetValue(asset.Symbol, out var holding) ? holding.Qty : 0;
+        if (ShortingEnabled && existing <= 0)
+        {
+            if (!asset.Shortable)
+            {
+                return new Refusal(403, AlpacaError.Forbidden, $"asset {asset.Symbol} cannot be sold short");
+            }
+
+            var value = requested * EstimatePrice(r.Type!, r.LimitPrice, r.StopPrice, price);
+            var power = BuyingPower(account);
+            return value <= power
+                ? null
+                : new Refusal(403, AlpacaError.Forbidden, "insufficient buying power", new Dictionary<string, object?>
+                {
+                    ["buying_power"] = Wire.Money(power),
+                    ["cost_basis"] = Wire.Money(value),
+                });
+        }
+
         var held = HeldForSells(account, asset);
         var available = Math.Max(0, existing - held);
         return requested <= available
@@ -601,7 +624,8 @@ internal sealed class Broker(AssetCatalog assets, MarketPrices prices, MarketClo
             qty = decimal.Floor(order.Qty.Value / 2);
         }
 
-        if (!order.IsBuy && (!account.Positions.TryGetValue(order.Asset.Symbol, out var held) || held.Qty < qty))
+        var shortSale = ShortingEnabled && (!account.Positions.TryGetValue(order.Asset.Symbol, out var position) || position.Qty <= 0);
+        if (!order.IsBuy && !shortSale && (!account.Positions.TryGetValue(order.Asset.Symbol, out var held) || held.Qty < qty))
         {
             Close(order, OrderStatus.Canceled, now); // the shares are gone (e.g. sold by another order)
             return false;
@@ -636,21 +660,18 @@ internal sealed class Broker(AssetCatalog assets, MarketPrices prices, MarketClo
             holding = account.Positions[order.Asset.Symbol] = new Holding(order.Asset);
         }
 
-        if (order.IsBuy)
+        // Signed: a short is a negative qty with a negative cost basis, so the average entry stays positive.
+        var signed = order.IsBuy ? qty : -qty;
+        var heldBefore = holding.Qty;
+        var heldAfter = heldBefore + signed;
+        account.Cash -= signed * price;
+        holding.CostBasis = heldBefore == 0 || Math.Sign(heldBefore) == Math.Sign(signed)
+            ? holding.CostBasis + (signed * price)
+            : Math.Sign(heldAfter) == Math.Sign(heldBefore) ? holding.AvgEntryPrice * heldAfter : heldAfter * price;
+        holding.Qty = heldAfter;
+        if (holding.Qty == 0)
         {
-            account.Cash -= value;
-            holding.CostBasis += value;
-            holding.Qty += qty;
-        }
-        else
-        {
-            account.Cash += value;
-            holding.CostBasis -= holding.AvgEntryPrice * qty;
-            holding.Qty -= qty;
-            if (holding.Qty == 0)
-            {
-                account.Positions.Remove(order.Asset.Symbol);
-            }
+            account.Positions.Remove(order.Asset.Symbol);
         }
 
         var before = order.FilledQty;

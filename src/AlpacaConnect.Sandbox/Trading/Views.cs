@@ -81,7 +81,7 @@ internal sealed class Portfolio(Broker broker, MarketPrices prices, TimeProvider
             Wire.Money(longValue), "0", "0", "0",
             "0", "0", "0", "0", "0",
             "0", "0", "1", false, 0,
-            false, false, false, false, false,
+            false, false, false, false, broker.ShortingEnabled,
             0, 0, asOf.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), Wire.Ts(a.CreatedAt));
     }
 
@@ -94,7 +94,7 @@ internal sealed class Portfolio(Broker broker, MarketPrices prices, TimeProvider
         var intradayPl = h.Qty * (price - lastDay);
         return new PositionView(
             h.Asset.Id.ToString(), h.Asset.Symbol, h.Asset.Exchange, "us_equity", h.Asset.Marginable,
-            Wire.Num(h.Qty), Wire.Num(Math.Max(0, h.Qty - broker.HeldForSells(a, h.Asset))), "long",
+            Wire.Num(h.Qty), Wire.Num(h.Qty < 0 ? h.Qty : Math.Max(0, h.Qty - broker.HeldForSells(a, h.Asset))), h.Qty < 0 ? "short" : "long",
             Wire.Num(Math.Round(h.AvgEntryPrice, 4)), Wire.Money(marketValue), Wire.Money(h.CostBasis),
             Wire.Money(pl), Ratio(pl, h.CostBasis), Wire.Money(intradayPl), Ratio(intradayPl, h.Qty * lastDay),
             Wire.Num(price), Wire.Num(lastDay), Ratio(price - lastDay, lastDay));

@@ -1,4 +1,5 @@
 using AlpacaConnect.Core.Outbox;
+using AlpacaConnect.Core.Signals;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Trading;
 using AlpacaConnect.Core.Webhooks;
@@ -23,6 +24,11 @@ internal static class BackgroundWork
             (sp, message, _, ct) => sp.GetRequiredService<WebhookDispatcher>().DeliverAsync(message, ct),
             (sp, message, _, ct) => sp.GetRequiredService<WebhookDispatcher>().DeadLetterPoisonAsync(message, ct)),
             sp => sp.GetRequiredService<IOptions<WebhookOptions>>().Value.MaxDequeueCount);
+
+        AddQueue(services, new QueueBinding(Queues.SignalFanOuts,
+            (sp, message, _, ct) => sp.GetRequiredService<SignalFanOutWorker>().HandleAsync(message, ct),
+            (sp, message, _, ct) => sp.GetRequiredService<SignalFanOutWorker>().SettlePoisonAsync(message, ct)),
+            sp => sp.GetRequiredService<IOptions<SignalOptions>>().Value.MaxDequeueCount);
 
         services.AddSingleton<IHostedService>(sp => new ScheduledRunner("webhook outbox sweep",
             sp.GetRequiredService<IOptions<WebhookOptions>>().Value.SweepSchedule,

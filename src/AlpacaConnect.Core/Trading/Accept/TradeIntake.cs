@@ -35,6 +35,17 @@ public sealed partial class TradeIntake(
     /// <param name="origin">Who placed it, recorded on the trade ("agent:&lt;token id&gt;"); null for the trade API.</param>
     public async Task<Outcome> AcceptAsync(TradeRequest request, string idempotencyKey, string? origin, CancellationToken ct)
     {
+        var errors = await CheckAsync(request, ct);
+        if (errors.Count > 0)
+            return new Invalid(errors);
+
+        var trade = NewTrade(request, idempotencyKey, origin);
+        return Settle(await dispatch.AcceptAsync(trade, ct));
+    }
+
+    /// <summary>Every problem with the request: the order's own, then the connection (active, with the trading scope).</summary>
+    internal async Task<Dictionary<string, string[]>> CheckAsync(TradeRequest request, CancellationToken ct)
+    {
         var errors = TradeValidator.Validate(request);
         if (errors.Count == 0)
         {
@@ -45,18 +56,28 @@ public sealed partial class TradeIntake(
             else if (!connection.Value.Connection.HasScope("trading"))
                 errors["connection"] = [$"The {request.Env} connection was granted '{connection.Value.Connection.Scopes}' without the 'trading' scope. Reconnect with the trading scope."];
         }
-        if (errors.Count > 0)
-            return new Invalid(errors);
+        return errors;
+    }
 
+    /// <summary>The trade row for a checked request, under its idempotency key, with trade.accepted raised.</summary>
+    internal TradeEntity NewTrade(TradeRequest request, string idempotencyKey, string? origin)
+    {
         var trade = TradeEntity.Accepted(request.UserId, TradeIds.RowKeyFor(idempotencyKey), request.Env, request.Order, time.GetUtcNow(), TradeIds.BodyHash(request), origin);
         trade.RaiseAccepted();
-        switch (await dispatch.AcceptAsync(trade, ct))
+        return trade;
+    }
+
+    /// <summary>What the insert came to, for the caller.</summary>
+    internal Outcome Settle(TradeStore.AcceptOutcome outcome)
+    {
+        switch (outcome)
         {
             case TradeStore.Accepted accepted:
+                var trade = accepted.Trade;
                 AlpacaConnectTelemetry.CountTrade(TradeStatus.Accepted);
                 Activity.Current?.SetTag("trade.id", trade.TradeId).SetTag("user.id", trade.PartitionKey);
                 LogAccepted(trade.TradeId, trade.PartitionKey, trade.Env);
-                return new Accepted(accepted.Trade);
+                return new Accepted(trade);
             case TradeStore.KeyUsed { SameBody: true } used:
                 return new Replayed(used.Trade);
             case TradeStore.KeyUsed used:

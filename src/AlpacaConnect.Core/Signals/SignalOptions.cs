@@ -1,0 +1,38 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AlpacaConnect.Core.Signals;
+
+public sealed class SignalOptions
+{
+    public const string Section = "Signals";
+
+    /// <summary>The origin alert URLs hang off; defaults to Connect:PublicBaseUrl.</summary>
+    public Uri? PublicBaseUrl { get; set; }
+
+    /// <summary>How long a hook's previous secret keeps working after a rotation.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "30.00:00:00")]
+    public TimeSpan RotationOverlap { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>An alert without an id whose body equals one received this recently is a duplicate (TradingView resends after 5 s, up to 3 times).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan DedupeWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Largest alert body read; a larger one is refused (TradingView's messages are far smaller).</summary>
+    [Range(256, 64 * 1024)]
+    public int MaxBodyBytes { get; set; } = 16 * 1024;
+
+    /// <summary>Failed alert authentications (wrong hook, secret or source) a source may make per minute before it is refused (429) for the rest of the minute.</summary>
+    [Range(1, 100_000)]
+    public int FailuresPerMinute { get; set; } = 10;
+
+    /// <summary>
+    /// Where the caller's address comes from: empty = the connection's remote address; a header
+    /// name (e.g. X-Forwarded-For, as Azure's front ends set it) = the last address in that header.
+    /// Only set it behind a proxy that writes the header, or callers can claim any address.
+    /// </summary>
+    public string? ClientAddressHeader { get; set; }
+
+    /// <summary>Deliveries of a signal-fanouts message that keeps throwing before it is poisoned (defaults to host.json's maxDequeueCount, never above it).</summary>
+    [Range(1, 100)]
+    public int MaxDequeueCount { get; set; } = 5;
+}
