@@ -73,6 +73,10 @@ param webhookSweepSchedule string = '30 */1 * * * *'
 @minLength(11)
 param statusSyncSchedule string = '0 */1 * * * *'
 
+@description('NCRONTAB schedule (6 fields, with seconds) of the timer that places due schedule occurrences (Schedules__TimerSchedule). Occurrence times come from each schedule\'s own cron and time zone in the app. Default: every minute.')
+@minLength(11)
+param scheduleTimerSchedule string = '0 */1 * * * *'
+
 // ---------------------------------------------------------------------------
 // Hosting
 // ---------------------------------------------------------------------------
@@ -265,6 +269,7 @@ module appSettings 'app/app-settings.bicep' = {
       Connect__AllowedReturnOrigins: allowedReturnOrigins
       Trading__StatusSyncSchedule: statusSyncSchedule
       Webhooks__SweepSchedule: webhookSweepSchedule
+      Schedules__TimerSchedule: scheduleTimerSchedule
     }
   }
 }

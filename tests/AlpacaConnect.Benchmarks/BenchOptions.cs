@@ -17,6 +17,9 @@ internal sealed record BenchOptions
     /// <summary>"functions": the host-latency mode (<see cref="HostLatency"/>) instead of the Server benchmark.</summary>
     public string Host { get; init; } = "server";
 
+    /// <summary>"trades" (default): the trading benchmark; "schedules": <see cref="ScheduleBenchmark"/>.</summary>
+    public string Scenario { get; init; } = "trades";
+
     public const string Usage = """
         Usage: eng/benchmark.sh [options]
           --trades N        trades in phase B (throughput), half market, half far limit   (default 2000)
@@ -32,6 +35,8 @@ internal sealed record BenchOptions
           --host functions  instead: accept -> submitted through the Functions app under a real
                             Functions host beside the Server's (defaults there: --trades 300
                             --rate 10 --users 20; needs func or ../shared/functions-host)
+          --scenario NAME   trades (default) or schedules: 10,000 schedules, 1,000 due in one
+                            minute, through the schedules' timer (ScheduleBenchmark.cs)
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -59,6 +64,7 @@ internal sealed record BenchOptions
                 "--warmup" => o with { Warmup = Int(0) },
                 "--out" => o with { Out = Next() },
                 "--host" => o with { Host = Next() is var h && h is "server" or "functions" ? h : throw new ArgumentException("--host must be server or functions.") },
+                "--scenario" => o with { Scenario = Next() is var n && n is "trades" or "schedules" ? n : throw new ArgumentException("--scenario must be trades or schedules.") },
                 "-h" or "--help" => throw new HelpRequested(),
                 _ => throw new ArgumentException($"Unknown argument '{args[i]}'."),
             };

@@ -26,7 +26,13 @@ Console.WriteLine($"Alpaca Connect trading benchmark: trades={options.Trades} us
 
 Exception? broke;
 Report report;
-if (options.Host == "functions")
+if (options.Scenario == "schedules")
+{
+    var schedules = new ScheduleBenchmark(options);
+    broke = await schedules.RunAsync();
+    report = schedules.Report;
+}
+else if (options.Host == "functions")
 {
     var latency = new HostLatency(options);
     broke = await latency.RunAsync();

@@ -64,6 +64,7 @@ public static class SystemStart
             ["Logging:LogLevel:Default"] = logLevel,
             // Yearly: the timer never fires during a run; tests and the benchmark run the sync themselves.
             ["Trading:StatusSyncSchedule"] = "0 0 0 1 1 *",
+            ["Schedules:TimerSchedule"] = "0 0 0 1 1 *",
         };
 
     /// <summary>A fresh 256-bit key, base64 (the token encryption key, a link-signing secret).</summary>

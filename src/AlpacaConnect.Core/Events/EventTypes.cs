@@ -19,6 +19,12 @@ public static class EventTypes
     public const string OrderFilled = "order.filled";
     public const string OrderCanceled = "order.canceled";
     public const string OrderExpired = "order.expired";
+    /// <summary>A schedule's occurrence became a trade (data: schedule_id, occurrence_at, trade_id); the trade's own events follow.</summary>
+    public const string ScheduleOccurrencePlaced = "schedule.occurrence.placed";
+    /// <summary>A schedule's occurrence was not placed (data: reason, and count when it stands for several).</summary>
+    public const string ScheduleOccurrenceSkipped = "schedule.occurrence.skipped";
+    /// <summary>A schedule stopped firing until resumed (data: reason, e.g. connection_inactive, and detail).</summary>
+    public const string SchedulePaused = "schedule.paused";
     /// <summary>Sent only by the "send a test event" endpoint.</summary>
     public const string Test = "webhook.test";
 
@@ -28,5 +34,6 @@ public static class EventTypes
         ConnectionConnected, ConnectionDisconnected, ConnectionRevoked, ConnectionRefused,
         TradeAccepted, TradeSubmitted, TradeRejected, TradeFailed,
         OrderPartiallyFilled, OrderFilled, OrderCanceled, OrderExpired,
+        ScheduleOccurrencePlaced, ScheduleOccurrenceSkipped, SchedulePaused,
     ];
 }

@@ -20,10 +20,14 @@ public sealed class Tables(TableServiceClient service, IOptions<StorageOptions> 
     public const string AgentPreviews = "agentpreviews";
     /// <summary>What each agent token placed per UTC day: partition = user id.</summary>
     public const string AgentSpend = "agentspend";
+    /// <summary>Recurring trades: partition = user id, row = the schedule id's hex part (Schedules/ScheduleStore).</summary>
+    public const string Schedules = "schedules";
+    /// <summary>The schedules' due-time index: partition = the UTC minute a run falls due (yyyyMMddHHmm), row = schedule id.</summary>
+    public const string ScheduleDue = "scheduledue";
     /// <summary>Queue messages no handler could read (see <see cref="Storage.DeadLetters"/>).</summary>
     public const string DeadLetters = "deadletters";
 
-    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, AccountOwners, Trades, WebhookSubscriptions, WebhookDeliveries, DeadLetters, AgentTokens, AgentPreviews, AgentSpend];
+    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, AccountOwners, Trades, WebhookSubscriptions, WebhookDeliveries, DeadLetters, AgentTokens, AgentPreviews, AgentSpend, Schedules, ScheduleDue];
 
     private readonly string _prefix = options.Value.Prefix;
 

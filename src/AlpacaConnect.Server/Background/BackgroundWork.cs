@@ -1,4 +1,5 @@
 using AlpacaConnect.Core.Outbox;
+using AlpacaConnect.Core.Schedules;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Trading;
 using AlpacaConnect.Core.Webhooks;
@@ -31,6 +32,10 @@ internal static class BackgroundWork
         services.AddSingleton<IHostedService>(sp => new ScheduledRunner("trade status sync",
             sp.GetRequiredService<IOptions<TradingOptions>>().Value.StatusSyncSchedule,
             (services, ct) => services.GetRequiredService<TradeStatusSync>().RunAsync(ct),
+            sp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ScheduledRunner>>()));
+        services.AddSingleton<IHostedService>(sp => new ScheduledRunner("schedules",
+            sp.GetRequiredService<IOptions<ScheduleOptions>>().Value.TimerSchedule,
+            (services, ct) => services.GetRequiredService<ScheduleRunner>().RunAsync(ct),
             sp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ScheduledRunner>>()));
         return services;
     }
