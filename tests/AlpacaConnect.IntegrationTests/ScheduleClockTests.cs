@@ -15,16 +15,25 @@ namespace AlpacaConnect.IntegrationTests;
 /// placing and advancing, each counted in Sandbox orders. Server-only: the app's TimeProvider is a
 /// FakeTimeProvider and the crash is injected, which only works in this process (the Functions
 /// host's timer path is <see cref="ScheduleTests{THost}"/>). Each test starts its own system at
-/// the date it needs, so the Server's own yearly timers never fire on their own.
+/// the date it needs. The Server's own timers are monthly here (the yearly test default is more
+/// than Task.Delay's 49.7 days from most dates); where a test moves the clock past the 1st, they run
+/// beside the test's own runs, which exactly-once has to hold against anyway.
 /// </summary>
 public sealed class ScheduleClockTests
 {
     private static DateTimeOffset Utc(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
 
+    private static readonly Dictionary<string, string?> MonthlyTimers = new()
+    {
+        ["Trading:StatusSyncSchedule"] = "0 0 0 1 * *",
+        ["Webhooks:SweepSchedule"] = "0 0 0 1 * *",
+        ["Schedules:TimerSchedule"] = "0 0 0 1 * *",
+    };
+
     private static async Task<(TestSystem System, FakeTimeProvider Time)> StartAsync(DateTimeOffset at, string user, Action<IServiceCollection>? more = null)
     {
         var time = new FakeTimeProvider(at);
-        var system = await TestSystem.StartAsync(overrideServices: s =>
+        var system = await TestSystem.StartAsync(settings: MonthlyTimers, overrideServices: s =>
         {
             s.AddSingleton<TimeProvider>(time);
             more?.Invoke(s);
@@ -220,7 +229,7 @@ public sealed class ScheduleClockTests
     {
         var time = new FakeTimeProvider(Utc("2027-05-03T10:10:00Z"));
         void Clock(IServiceCollection s) => s.AddSingleton<TimeProvider>(time);
-        await using var s = await TestSystem.StartAsync(overrideServices: services =>
+        await using var s = await TestSystem.StartAsync(settings: MonthlyTimers, overrideServices: services =>
         {
             Clock(services);
             services.AddSingleton<IEventDispatcher>(sp => new CrashBeforeScheduleAdvance(sp.GetRequiredService<WebhookFanOut>()));

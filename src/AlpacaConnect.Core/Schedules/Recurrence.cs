@@ -43,31 +43,37 @@ public sealed class Recurrence
         _cron.GetNextOccurrence(after.ToUniversalTime(), Zone, inclusive)?.ToUniversalTime();
 
     /// <summary>
-    /// What fell due from <paramref name="from"/> (inclusive) up to <paramref name="now"/> (inclusive):
-    /// the latest occurrence, how many earlier ones it passed over, and the first of those. Counting
-    /// stops at <see cref="MaxCounted"/> (a schedule with seconds after a long outage), the latest is exact.
+    /// What fell due from <paramref name="from"/>, itself an occurrence (the one a schedule waits
+    /// for), up to <paramref name="now"/> (inclusive): the latest occurrence, how many earlier ones it
+    /// passed over, and the first of those. <paramref name="from"/> is taken as given, not re-matched:
+    /// an occurrence Cronos moved out of a DST gap (02:30 fired at 03:00) does not match the cron at
+    /// its moved time. Counting stops at <see cref="MaxCounted"/> (a schedule with seconds after a
+    /// long outage); the latest is exact.
     /// </summary>
     public (DateTimeOffset? Latest, int Passed, DateTimeOffset? FirstPassed) Due(DateTimeOffset from, DateTimeOffset now)
     {
         from = from.ToUniversalTime();
         now = now.ToUniversalTime();
-        DateTimeOffset? latest = null, firstPassed = null;
-        var seen = 0;
-        foreach (var at in _cron.GetOccurrences(from, now, Zone, fromInclusive: true, toInclusive: true))
+        if (from > now)
+            return (null, 0, null);
+        DateTimeOffset latest = from;
+        DateTimeOffset? firstPassed = null;
+        var passed = 0;
+        foreach (var at in _cron.GetOccurrences(from, now, Zone, fromInclusive: false, toInclusive: true))
         {
-            if (++seen > MaxCounted)
+            if (passed == MaxCounted)
             {
                 // The rest is not counted; the latest comes from the narrowest window before now that has one.
                 foreach (var window in (TimeSpan[])[TimeSpan.FromMinutes(1), TimeSpan.FromHours(1), TimeSpan.FromDays(1), TimeSpan.FromDays(400)])
                     if (_cron.GetOccurrences(Max(at, now - window), now, Zone, true, true).LastOrDefault() is var last && last > at)
                         return (last.ToUniversalTime(), MaxCounted, firstPassed);
-                latest = at;
-                break;
+                return (at.ToUniversalTime(), MaxCounted, firstPassed);
             }
             firstPassed ??= latest;
+            passed++;
             latest = at;
         }
-        return (latest?.ToUniversalTime(), Math.Max(0, Math.Min(seen, MaxCounted) - 1), firstPassed?.ToUniversalTime());
+        return (latest, passed, firstPassed);
     }
 
     public const int MaxCounted = 10_000;

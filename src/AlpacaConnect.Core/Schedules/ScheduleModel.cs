@@ -131,7 +131,7 @@ public sealed record ScheduleOccurrenceEventData(string ScheduleId, string UserI
 public sealed record SchedulePausedEventData(string ScheduleId, string UserId, string Env, string Reason, string? Detail = null);
 
 /// <summary>An occurrence as the schedule's row keeps it (the newest <see cref="ScheduleEntity.KeptOccurrences"/>).</summary>
-public sealed record OccurrenceRecord(DateTimeOffset OccurrenceAt, string Outcome, string? TradeId, string? Reason, int? Count, DateTimeOffset RecordedAt)
+public sealed record OccurrenceRecord(DateTimeOffset OccurrenceAt, string Outcome, DateTimeOffset RecordedAt, string? TradeId = null, string? Reason = null, int? Count = null)
 {
     public const string Placed = "placed";
     public const string Skipped = "skipped";

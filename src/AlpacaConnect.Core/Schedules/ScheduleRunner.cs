@@ -171,7 +171,7 @@ public sealed partial class ScheduleRunner(
         }
 
         s.Placed++;
-        s.Record(new OccurrenceRecord(occurrence, OccurrenceRecord.Placed, tradeId, null, null, now));
+        s.Record(new OccurrenceRecord(occurrence, OccurrenceRecord.Placed, now, TradeId: tradeId));
         events.Add(DomainEvent.Create(EventTypes.ScheduleOccurrencePlaced, now, new ScheduleOccurrenceEventData(s.Id, userId, s.Env, occurrence, tradeId)));
         if (deferred && s.Recurrence.Next(occurrence) is { } after && after <= now)
         {
@@ -196,7 +196,7 @@ public sealed partial class ScheduleRunner(
     private void RecordSkip(ScheduleEntity s, DateTimeOffset occurrence, string reason, int? count, DateTimeOffset now, List<DomainEvent> events)
     {
         count = count is > 1 ? count : null;
-        s.Record(new OccurrenceRecord(occurrence, OccurrenceRecord.Skipped, null, reason, count, now));
+        s.Record(new OccurrenceRecord(occurrence, OccurrenceRecord.Skipped, now, Reason: reason, Count: count));
         events.Add(DomainEvent.Create(EventTypes.ScheduleOccurrenceSkipped, now, new ScheduleOccurrenceEventData(s.Id, s.PartitionKey, s.Env, occurrence, Reason: reason, Count: count)));
         LogSkipped(s.Id, occurrence, reason, count ?? 1);
     }

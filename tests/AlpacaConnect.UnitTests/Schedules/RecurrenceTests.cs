@@ -107,6 +107,16 @@ public sealed class RecurrenceTests
     }
 
     [Fact]
+    public void An_occurrence_moved_out_of_a_dst_gap_is_due_at_its_moved_time()
+    {
+        // Cronos moves 02:30 to 03:00 EDT (07:00Z), which "30 2 * * *" does not match by itself.
+        var r = Of("30 2 * * *", "America/New_York");
+        var moved = r.Next(Utc("2027-03-13T12:00:00Z"))!.Value;
+        Assert.Equal(Utc("2027-03-14T07:00:00Z"), moved);
+        Assert.Equal((moved, 0, (DateTimeOffset?)null), r.Due(moved, Utc("2027-03-14T07:00:10Z")));
+    }
+
+    [Fact]
     public void Due_after_a_long_outage_of_a_schedule_with_seconds_still_finds_the_latest()
     {
         var r = Of("* * * * * *", "UTC");
