@@ -142,6 +142,14 @@ public abstract class ScheduleTests<THost>(ScheduleFixture<THost> fixture) : ICl
         Assert.Equal("active", resumed.GetProperty("status").GetString());
         Assert.Equal(changed.Time("next_run_at"), resumed.Time("next_run_at"));
 
+        // Real answers validate against the OpenAPI document the app serves.
+        var doc = System.Text.Json.Nodes.JsonNode.Parse(await S.Browser.GetStringAsync(new Uri(S.ServerUrl, "/api/openapi.json")))!.AsObject();
+        OpenApiTests.AssertValid(doc, "CreateSchedule", 201, created.GetRawText());
+        OpenApiTests.AssertValid(doc, "GetSchedule", 200, changed.GetRawText());
+        OpenApiTests.AssertValid(doc, "ListSchedules", 200, list.GetRawText());
+        OpenApiTests.AssertValid(doc, "PauseSchedule", 200, paused.GetRawText());
+        OpenApiTests.AssertValid(doc, "ListScheduleOccurrences", 200, await S.Api.GetStringAsync($"/api/schedules/{id}/occurrences"));
+
         Assert.Equal(HttpStatusCode.NoContent, (await S.Api.DeleteAsync("/api/schedules/" + id)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await S.Api.GetAsync("/api/schedules/" + id)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await S.Api.GetAsync("/api/schedules/sid~00000000000000000000000000000000/occurrences")).StatusCode);
