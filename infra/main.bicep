@@ -77,6 +77,10 @@ param retentionSchedule string = '0 5 * * * *'
 @minLength(11)
 param statusSyncSchedule string = '0 */1 * * * *'
 
+@description('NCRONTAB schedule (6 fields, with seconds) of the timer that places due schedule occurrences (Schedules__TimerSchedule). Occurrence times come from each schedule\'s own cron and time zone in the app. Default: every minute.')
+@minLength(11)
+param scheduleTimerSchedule string = '0 */1 * * * *'
+
 // ---------------------------------------------------------------------------
 // Hosting
 // ---------------------------------------------------------------------------
@@ -270,6 +274,7 @@ module appSettings 'app/app-settings.bicep' = {
       Trading__StatusSyncSchedule: statusSyncSchedule
       Webhooks__SweepSchedule: webhookSweepSchedule
       Retention__Schedule: retentionSchedule
+      Schedules__TimerSchedule: scheduleTimerSchedule
     }
   }
 }

@@ -6,6 +6,7 @@ using AlpacaConnect.Core.Events;
 using AlpacaConnect.Core.Health;
 using AlpacaConnect.Core.Http;
 using AlpacaConnect.Core.Outbox;
+using AlpacaConnect.Core.Schedules;
 using AlpacaConnect.Core.Secrets;
 using AlpacaConnect.Core.Signals;
 using AlpacaConnect.Core.Storage;
@@ -162,6 +163,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<OutboxSweep>();
         services.AddOutboxTable(Tables.Connections);
         services.AddOutboxTable(Tables.Trades);
+        services.AddSchedules(configuration);
         services.AddSingleton(sp => new TargetGuard(sp.GetRequiredService<IOptions<WebhookOptions>>(),
             sp.GetService<IHostEnvironment>()?.IsDevelopment() ?? false));
 

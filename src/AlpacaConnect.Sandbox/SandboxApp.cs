@@ -43,6 +43,7 @@ public static class SandboxApp
         builder.Services.AddSingleton<FaultSwitches>();
         builder.Services.AddSingleton<RateLimiter>();
         builder.Services.AddSingleton<AssetCatalog>();
+        builder.Services.AddSingleton<MarketSwitch>();
         builder.Services.AddSingleton<MarketClock>();
         builder.Services.AddSingleton<MarketPrices>();
         builder.Services.AddSingleton<AccountBook>();
@@ -60,6 +61,7 @@ public static class SandboxApp
         app.MapToken();
         app.MapTrading();
         app.MapAdmin();
+        app.MapMarketAdmin();
         return app;
     }
 

@@ -17,8 +17,13 @@ internal sealed record BenchOptions
     /// <summary>"functions": the host-latency mode (<see cref="HostLatency"/>) instead of the Server benchmark.</summary>
     public string Host { get; init; } = "server";
 
-    /// <summary>"trade" (the benchmark above) or another scenario's name (its own file, e.g. <see cref="SyncScale"/>).</summary>
+    /// <summary>"trade" (the benchmark above) or another scenario's name, each in its own file.</summary>
     public string Scenario { get; init; } = "trade";
+
+    public static readonly string[] Scenarios = ["trade", "sync-scale", "order-events", "signal-fanout", "signal-ack", "schedules"];
+
+    /// <summary>signal-fanout: the connections one signal fans out to.</summary>
+    public int Subscribers { get; init; } = 1000;
 
     /// <summary>sync-scale: closed trades (and dispatched events) seeded before the second measurement.</summary>
     public int Closed { get; init; } = 100_000;
@@ -38,8 +43,18 @@ internal sealed record BenchOptions
           --host functions  instead: accept -> submitted through the Functions app under a real
                             Functions host beside the Server's (defaults there: --trades 300
                             --rate 10 --users 20; needs func or ../shared/functions-host)
-          --scenario NAME   trade (default: the above) or sync-scale (status sync and outbox sweep
-                            cost with --users open trades, 0 vs --closed N closed, default 100000)
+          --scenario NAME   trade (default: the above), or instead one of:
+            sync-scale      status sync and outbox sweep cost with --users open trades, 0 vs
+                            --closed N closed (default 100000)                    (SyncScale.cs)
+            order-events    fills and cancels made at the Sandbox -> order.* webhooks, on the
+                            Server and the Functions host (default --trades 60 --users 10)
+                                                                                  (OrderEvents.cs)
+            signal-fanout   one signal fanned out to --subscribers N connections (default 1000)
+                            vs a direct client                           (SignalFanOutBench.cs)
+            signal-ack      alert ack latency, --ack-trades alerts at --rate (defaults there:
+                            1000 at 50/s)                                   (SignalAckBench.cs)
+            schedules       10,000 schedules, 1,000 due in one minute, through the schedules'
+                            timer                                        (ScheduleBenchmark.cs)
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -47,6 +62,8 @@ internal sealed record BenchOptions
         var o = new BenchOptions();
         if (args.Contains("--host") && args.SkipWhile(a => a != "--host").Skip(1).FirstOrDefault() == "functions")
             o = o with { Trades = 300, Rate = 10, Users = 20 };
+        if (args.SkipWhile(a => a != "--scenario").Skip(1).FirstOrDefault() == "signal-ack")
+            o = o with { Rate = 50 };
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -67,7 +84,8 @@ internal sealed record BenchOptions
                 "--warmup" => o with { Warmup = Int(0) },
                 "--out" => o with { Out = Next() },
                 "--host" => o with { Host = Next() is var h && h is "server" or "functions" ? h : throw new ArgumentException("--host must be server or functions.") },
-                "--scenario" => o with { Scenario = Next() is var n && n is "trade" or "sync-scale" ? n : throw new ArgumentException("--scenario must be trade or sync-scale.") },
+                "--scenario" => o with { Scenario = Next() is var n && Scenarios.Contains(n) ? n : throw new ArgumentException($"--scenario must be one of {string.Join(", ", Scenarios)}.") },
+                "--subscribers" => o with { Subscribers = Int(1) },
                 "--closed" => o with { Closed = Int(0) },
                 "-h" or "--help" => throw new HelpRequested(),
                 _ => throw new ArgumentException($"Unknown argument '{args[i]}'."),

@@ -32,6 +32,30 @@ if (options.Scenario == "sync-scale")
     broke = await scale.RunAsync();
     report = scale.Report;
 }
+else if (options.Scenario == "order-events")
+{
+    var events = new OrderEvents(options);
+    broke = await events.RunAsync();
+    report = events.Report;
+}
+else if (options.Scenario == "signal-ack")
+{
+    var ack = new SignalAckBench(options);
+    broke = await ack.RunAsync();
+    report = ack.Report;
+}
+else if (options.Scenario == "signal-fanout")
+{
+    var fanOut = new SignalFanOutBench(options);
+    broke = await fanOut.RunAsync();
+    report = fanOut.Report;
+}
+else if (options.Scenario == "schedules")
+{
+    var schedules = new ScheduleBenchmark(options);
+    broke = await schedules.RunAsync();
+    report = schedules.Report;
+}
 else if (options.Host == "functions")
 {
     var latency = new HostLatency(options);

@@ -66,6 +66,7 @@ public static class SystemStart
             ["Trading:StatusSyncSchedule"] = "0 0 0 1 1 *",
             ["Retention:Schedule"] = "0 0 0 1 1 *",
             ["Webhooks:SweepSchedule"] = "0 0 0 1 1 *",
+            ["Schedules:TimerSchedule"] = "0 0 0 1 1 *",
         };
 
     /// <summary>A fresh 256-bit key, base64 (the token encryption key, a link-signing secret).</summary>

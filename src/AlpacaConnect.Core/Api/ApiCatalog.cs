@@ -4,6 +4,7 @@ using AlpacaConnect.Core.Connect;
 using AlpacaConnect.Core.Connections;
 using AlpacaConnect.Core.Health;
 using AlpacaConnect.Core.Signals;
+using AlpacaConnect.Core.Schedules;
 using AlpacaConnect.Core.Trading;
 using AlpacaConnect.Core.Webhooks;
 using Microsoft.AspNetCore.Http;
@@ -152,6 +153,30 @@ public static class ApiCatalog
         },
         new("RevokeAgentToken", "DELETE", "agent-tokens/{id}", true, "Agents", "Revokes an agent token at once (it stays listed as revoked).", null,
             [new(204, null, "Revoked."), Problem401, Problem404], r => Api<AgentTokensApi>(r).RevokeAsync(r, Route(r, "id"))),
+
+        new("CreateSchedule", "POST", "schedules", true, "Schedules",
+            "A recurring trade: cron (5 or 6 fields) in an IANA time zone, an order template, optional start, end and max occurrences, the market-closed policy.",
+            typeof(CreateScheduleRequest), [new(201, typeof(ScheduleView), "Created (id, next_run_at)."), Problem400, Problem401, Problem415, Problem422],
+            r => Api<SchedulesApi>(r).CreateAsync(r)),
+        new("ListSchedules", "GET", "schedules", true, "Schedules", "A user's schedules (?user_id=, optional &env=).", null,
+            [Ok(typeof(ScheduleList)), Problem401, Problem422], r => Api<SchedulesApi>(r).ListAsync(r))
+        {
+            Parameters = [new("user_id", "query", true, "The app's user id."), new("env", "query", false, "paper or live; both when left out.")],
+        },
+        new("GetSchedule", "GET", "schedules/{id}", true, "Schedules", "One schedule with its next occurrence and run.", null,
+            [Ok(typeof(ScheduleView)), Problem401, Problem404], r => Api<SchedulesApi>(r).GetAsync(r, Route(r, "id"))),
+        new("UpdateSchedule", "PATCH", "schedules/{id}", true, "Schedules", "Changes the fields given; a change of timing points it at its next occurrence from now.",
+            typeof(UpdateScheduleRequest), [Ok(typeof(ScheduleView)), Problem400, Problem401, Problem404, Problem409, Problem415, Problem422],
+            r => Api<SchedulesApi>(r).UpdateAsync(r, Route(r, "id"))),
+        new("DeleteSchedule", "DELETE", "schedules/{id}", true, "Schedules", "Deletes a schedule; its placed trades stay.", null,
+            [new(204, null, "Deleted."), Problem401, Problem404, Problem409], r => Api<SchedulesApi>(r).DeleteAsync(r, Route(r, "id"))),
+        new("PauseSchedule", "POST", "schedules/{id}/pause", true, "Schedules", "Stops firing until resumed.", null,
+            [Ok(typeof(ScheduleView)), Problem401, Problem404, Problem409], r => Api<SchedulesApi>(r).PauseAsync(r, Route(r, "id"))),
+        new("ResumeSchedule", "POST", "schedules/{id}/resume", true, "Schedules", "Fires again from the next occurrence after now (no catch-up of what fell due while paused).", null,
+            [Ok(typeof(ScheduleView)), Problem401, Problem404, Problem409, Problem422], r => Api<SchedulesApi>(r).ResumeAsync(r, Route(r, "id"))),
+        new("ListScheduleOccurrences", "GET", "schedules/{id}/occurrences", true, "Schedules",
+            "The schedule's recent occurrences (newest first): each placed one with its trade id and status, each skipped one with why.", null,
+            [Ok(typeof(OccurrenceList)), Problem401, Problem404], r => Api<SchedulesApi>(r).OccurrencesAsync(r, Route(r, "id"))),
 
         new("CreateWebhookSubscription", "POST", "webhooks/subscriptions", true, "Webhooks", "Subscribes a URL to events; the signing secret is shown once.",
             typeof(WebhooksApi.CreateSubscriptionRequest), [new(201, typeof(WebhooksApi.SubscriptionWithSecret), "Created."), Problem400, Problem401, Problem415, Problem422],

@@ -23,6 +23,12 @@ public static class EventTypes
     public const string SignalReceived = "signal.received";
     /// <summary>A signal was refused, for the whole hook at intake (paused, stale, rate) or for one subscriber by a rule: <c>{signal_id, hook_id, user_id?, env?, reason}</c>.</summary>
     public const string SignalRefused = "signal.refused";
+    /// <summary>A schedule's occurrence became a trade (data: schedule_id, occurrence_at, trade_id); the trade's own events follow.</summary>
+    public const string ScheduleOccurrencePlaced = "schedule.occurrence.placed";
+    /// <summary>A schedule's occurrence was not placed (data: reason, and count when it stands for several).</summary>
+    public const string ScheduleOccurrenceSkipped = "schedule.occurrence.skipped";
+    /// <summary>A schedule stopped firing until resumed (data: reason, e.g. connection_inactive, and detail).</summary>
+    public const string SchedulePaused = "schedule.paused";
     /// <summary>Sent only by the "send a test event" endpoint.</summary>
     public const string Test = "webhook.test";
 
@@ -33,5 +39,6 @@ public static class EventTypes
         TradeAccepted, TradeSubmitted, TradeRejected, TradeFailed,
         OrderPartiallyFilled, OrderFilled, OrderCanceled, OrderExpired,
         SignalReceived, SignalRefused,
+        ScheduleOccurrencePlaced, ScheduleOccurrenceSkipped, SchedulePaused,
     ];
 }

@@ -65,11 +65,13 @@ public sealed partial class EventOutbox(Tables tables, IEventDispatcher dispatch
         var client = Table(table);
         var wanted = await WantedAsync(events, ct);
         var partitionKey = changes[0].Entity.PartitionKey;
+        if (wanted.Count > 0)
+            await BeforeEventsAsync(table, partitionKey, wanted, ct);
         if (changes.Count == 1 && wanted.Count == 0)
             await WriteAloneAsync(client, changes[0], ct);
         else
             await client.SubmitTransactionAsync([.. changes, .. Rows(partitionKey, wanted)], ct);
-        await DispatchAsync(client, partitionKey, wanted, ct);
+        await DispatchAsync(table, partitionKey, wanted, ct);
     }
 
     /// <summary>Events that change no entity (e.g. a refused connect): their outbox rows are the whole write, none if nobody wants them.</summary>

@@ -26,6 +26,10 @@ public sealed class Tables(TableServiceClient service, IOptions<StorageOptions> 
     public const string SignalSubscribers = "signalsubs";
     /// <summary>Recorded signals, their dedupe claims and outcomes: partition = hook id (Signals/Log).</summary>
     public const string Signals = "signals";
+    /// <summary>Recurring trades: partition = user id, row = the schedule id's hex part (Schedules/ScheduleStore).</summary>
+    public const string Schedules = "schedules";
+    /// <summary>The schedules' due-time index: partition = the UTC minute a run falls due (yyyyMMddHHmm), row = schedule id.</summary>
+    public const string ScheduleDue = "scheduledue";
     /// <summary>Queue messages no handler could read (see <see cref="Storage.DeadLetters"/>).</summary>
     public const string DeadLetters = "deadletters";
     /// <summary>Partitions that may hold open work, per kind (<see cref="Storage.WorkIndex"/>).</summary>
@@ -33,7 +37,7 @@ public sealed class Tables(TableServiceClient service, IOptions<StorageOptions> 
     /// <summary>What the retention timer deletes, keyed by the hour it may go (<see cref="Storage.RetentionIndex"/>).</summary>
     public const string Retention = "retention";
 
-    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, AccountOwners, Trades, WebhookSubscriptions, WebhookDeliveries, DeadLetters, AgentTokens, AgentPreviews, AgentSpend, WorkIndex, Retention, SignalHooks, SignalSubscribers, Signals];
+    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, AccountOwners, Trades, WebhookSubscriptions, WebhookDeliveries, DeadLetters, AgentTokens, AgentPreviews, AgentSpend, WorkIndex, Retention, SignalHooks, SignalSubscribers, Signals, Schedules, ScheduleDue];
 
     private readonly string _prefix = options.Value.Prefix;
 

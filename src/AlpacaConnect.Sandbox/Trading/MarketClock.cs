@@ -1,3 +1,4 @@
+using AlpacaConnect.Sandbox.Admin;
 using Microsoft.Extensions.Options;
 
 namespace AlpacaConnect.Sandbox.Trading;
@@ -6,14 +7,14 @@ namespace AlpacaConnect.Sandbox.Trading;
 /// NYSE-like sessions (Mon-Fri 9:30-16:00 New York, no holidays). With MarketAlwaysOpen (the default)
 /// the clock reports open all the time, but day orders still expire at the session close.
 /// </summary>
-internal sealed class MarketClock(IOptions<SandboxOptions> options)
+internal sealed class MarketClock(IOptions<SandboxOptions> options, MarketSwitch market)
 {
     private static readonly TimeOnly Open = new(9, 30);
     private static readonly TimeOnly Close = new(16, 0);
 
     public static TimeZoneInfo NewYork { get; } = LoadNewYork();
 
-    public bool IsOpen(DateTimeOffset at) => options.Value.MarketAlwaysOpen || IsRegularSession(at);
+    public bool IsOpen(DateTimeOffset at) => market.IsOpen ?? (options.Value.MarketAlwaysOpen || IsRegularSession(at));
 
     public static bool IsRegularSession(DateTimeOffset at)
     {

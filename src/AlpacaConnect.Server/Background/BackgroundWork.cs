@@ -1,5 +1,6 @@
 using AlpacaConnect.Core.Outbox;
 using AlpacaConnect.Core.Signals;
+using AlpacaConnect.Core.Schedules;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Trading;
 using AlpacaConnect.Core.Webhooks;
@@ -41,6 +42,10 @@ internal static class BackgroundWork
         services.AddSingleton<IHostedService>(sp => new ScheduledRunner("retention",
             sp.GetRequiredService<IOptions<RetentionOptions>>().Value.Schedule,
             (services, ct) => services.GetRequiredService<RetentionSweep>().RunAsync(ct),
+            sp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ScheduledRunner>>()));
+        services.AddSingleton<IHostedService>(sp => new ScheduledRunner("schedules",
+            sp.GetRequiredService<IOptions<ScheduleOptions>>().Value.TimerSchedule,
+            (services, ct) => services.GetRequiredService<ScheduleRunner>().RunAsync(ct),
             sp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ScheduledRunner>>()));
         return services;
     }

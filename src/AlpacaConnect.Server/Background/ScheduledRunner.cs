@@ -16,6 +16,8 @@ public sealed partial class ScheduledRunner(
     TimeProvider time,
     ILogger<ScheduledRunner> logger) : BackgroundService
 {
+    private static readonly TimeSpan MaxWait = TimeSpan.FromDays(1);
+
     private readonly CrontabSchedule _schedule = CrontabSchedule.Parse(schedule, new CrontabSchedule.ParseOptions { IncludingSeconds = true });
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -24,14 +26,18 @@ public sealed partial class ScheduledRunner(
         {
             var now = time.GetUtcNow().UtcDateTime;
             var next = _schedule.GetNextOccurrence(now);
+            // Task.Delay refuses waits over ~49.7 days (a yearly schedule from most dates): wait in steps.
+            var wait = next - now;
             try
             {
-                await Task.Delay(next - now, time, stoppingToken);
+                await Task.Delay(wait < MaxWait ? wait : MaxWait, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
+            if (wait >= MaxWait)
+                continue;
             try
             {
                 var occurrence = new DateTimeOffset(next, TimeSpan.Zero);
