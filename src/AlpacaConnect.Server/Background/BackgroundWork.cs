@@ -1,6 +1,6 @@
 using AlpacaConnect.Core.Outbox;
-using AlpacaConnect.Core.Signals;
 using AlpacaConnect.Core.Schedules;
+using AlpacaConnect.Core.Signals;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.Core.Trading;
 using AlpacaConnect.Core.Webhooks;
