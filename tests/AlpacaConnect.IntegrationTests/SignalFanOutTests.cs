@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using AlpacaConnect.Core.Signals;
 using AlpacaConnect.Core.Trading;
@@ -300,5 +301,32 @@ public sealed class SignalFanOutTests(SystemFixture<OnServer> fixture) : IClassF
         orders = await s.SandboxOrdersAsync("reverser");
         Assert.Equal(6, orders.Count);
         Assert.Equal(("sell", "2"), (orders[5].GetProperty("side").GetString(), Qty(orders[5])));
+    }
+
+    [SkippableFact]
+    public async Task A_revoked_token_or_an_Alpaca_refusal_for_one_subscriber_does_not_stop_the_others()
+    {
+        await S.SetPriceAsync("AAPL", "200");
+        var (good, revoked, broke) = (await UserAsync("good"), await UserAsync("revoked"), await UserAsync("broke"));
+        (await S.Browser.PostAsJsonAsync(new Uri(S.SandboxUrl, "/sandbox/admin/tokens/revoke"), new { username = revoked + "-alpaca" })).EnsureSuccessStatusCode();
+        var hook = Hook();
+        var outcomes = await FanOutAsync(hook, Signal(hook, Buy()),
+            Follower(hook, revoked, value: 1),
+            Follower(hook, broke, value: 10_000),   // $2,000,000 against $100,000 of buying power
+            Follower(hook, "never-connected"),
+            Follower(hook, good, value: 1));
+
+        Assert.Equal(SubscriberOutcome.Placed, outcomes[3].Status);
+        Assert.Equal("filled", (await S.GetTradeAsync(Assert.Single(outcomes[3].TradeIds))).GetProperty("status").GetString());
+        AssertRefused(outcomes[2], SignalReasons.ConnectionInactive);
+        // Alpaca said no to these two: their trades end as Alpaca's answer says, with its reason.
+        var revokedTrade = await S.GetTradeAsync(Assert.Single(outcomes[0].TradeIds));
+        Assert.Equal("failed", revokedTrade.GetProperty("status").GetString());
+        var brokeTrade = await S.GetTradeAsync(Assert.Single(outcomes[1].TradeIds));
+        Assert.Equal("rejected", brokeTrade.GetProperty("status").GetString());
+        Assert.Contains("insufficient buying power", brokeTrade.GetProperty("reason").GetString());
+        // The revoked connection is marked so: the next signal refuses it without calling Alpaca.
+        AssertRefused(await OneAsync(hook, Buy(), Follower(hook, revoked)), SignalReasons.ConnectionInactive);
+        Assert.Empty(await S.SandboxOrdersAsync(revoked));
     }
 }
