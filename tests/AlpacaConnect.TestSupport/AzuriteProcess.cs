@@ -72,8 +72,15 @@ public sealed class AzuriteProcess : IAsyncDisposable
         }
     }
 
+    private bool _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        // Idempotent: a failed start disposes once in FunctionsApp and again in its caller's cleanup,
+        // and a second Dispose must not replace the start's own exception with "no process".
+        if (_disposed)
+            return;
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

@@ -141,7 +141,7 @@ public sealed class FunctionsApp : IAsyncDisposable
             }
             await Task.Delay(200);
         }
-        throw new InvalidOperationException($"The Functions host did not become healthy at {Url} (exited: {_host.HasExited}); its log: {_log.File}. Last lines:\n{_log.Tail(40)}");
+        throw new FunctionsHostNotHealthyException($"The Functions host did not become healthy at {Url} (exited: {_host.HasExited}); its log: {_log.File}. Last lines:\n{_log.Tail(40)}");
     }
 
     /// <summary>The host's file-based key store (AzureWebJobsSecretStorageType=files), written before it starts so the tests know the keys.</summary>
@@ -240,3 +240,6 @@ public sealed class FunctionsApp : IAsyncDisposable
         }
     }
 }
+
+/// <summary>The host started but did not answer health in time (on a loaded machine its start-up can outlast the wait).</summary>
+public sealed class FunctionsHostNotHealthyException(string message) : Exception(message);
