@@ -89,6 +89,8 @@ public sealed partial class FunctionsHostTests
             return kept is not null;
         }, 60);
         Assert.Equal(text, kept!.GetString("Text"));
+        // The row is written before the line, and the host's log reaches us through its stdout a little later.
+        await WaitUntilAsync(() => s.Logs.Lines.Any(l => l.Contains(kept.RowKey, StringComparison.Ordinal)), 10);
         Assert.Contains(s.Logs.Lines, l => l.Contains(kept.RowKey, StringComparison.Ordinal) && l.Contains("kept in table", StringComparison.Ordinal));
         Assert.DoesNotContain(s.Logs.Lines, l => l.Contains("Message decoding has failed", StringComparison.Ordinal));
         var poison = new QueueClient(s.Functions.Storage.ConnectionString, Queues.TradeExecutions + Queues.PoisonSuffix);
