@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using AlpacaConnect.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -11,14 +12,26 @@ namespace AlpacaConnect.IntegrationTests;
 
 /// <summary>
 /// The local demo page (GET /demo): served only when enabled, and walked end to end in headless
-/// Debian Chromium by tests/browser/demo-walk.mjs (playwright-core) against a real Server and Sandbox.
+/// Debian Chromium by tests/browser/demo-walk.mjs (playwright-core) against a real Server and Sandbox:
+/// connect, trade, a signal hook (its curl run through a shell, a test alert to a filled trade) and a
+/// schedule placed by the Server's own timer (run every 2 s here, so an occurrence comes within the walk).
 /// </summary>
 public sealed class DemoPageTests(ITestOutputHelper output)
 {
     private const string Chromium = "/usr/bin/chromium";
-    private static readonly TimeSpan WalkTimeout = TimeSpan.FromSeconds(120);
+    /// <summary>An alert path whose last segment is not [redacted]: a secret.</summary>
+    private static readonly Regex AlertPathWithSecret = new(@"/api/signals/hk_[A-Za-z0-9_-]+/(?!\[redacted\])[A-Za-z0-9_-]+", RegexOptions.CultureInvariant);
+
+    private static readonly TimeSpan WalkTimeout = TimeSpan.FromSeconds(240);
 
     private static readonly Dictionary<string, string?> Enabled = new() { ["Demo:Enabled"] = "true" };
+
+    /// <summary>The walk's schedule fires every 5 s (a cron with seconds); the Server's timer looks every 2 s.</summary>
+    private static readonly Dictionary<string, string?> EnabledWithFastTimer = new()
+    {
+        ["Demo:Enabled"] = "true",
+        ["Schedules:TimerSchedule"] = "*/2 * * * * *",
+    };
 
     /// <summary>The demo page returns to itself, so the Server's own origin is an allowed return origin here.</summary>
     private static Dictionary<string, string?> ReturnToServer(Uri serverUrl) => new()
@@ -27,7 +40,7 @@ public sealed class DemoPageTests(ITestOutputHelper output)
     };
 
     [Fact]
-    public async Task The_demo_page_connects_trades_and_shows_errors_in_a_real_browser()
+    public async Task The_demo_page_connects_trades_follows_signals_schedules_and_shows_errors_in_a_real_browser()
     {
         var root = RepoRoot();
         var missing = MissingBrowserTools(root);
@@ -40,8 +53,12 @@ public sealed class DemoPageTests(ITestOutputHelper output)
             return;
         }
 
-        await using var s = await TestSystem.StartAsync(settings: Enabled, serverSettings: ReturnToServer);
+        await using var s = await TestSystem.StartAsync(settings: EnabledWithFastTimer, serverSettings: ReturnToServer);
         var (exitCode, stdout, stderr) = await RunAsync(root, "node", ["tests/browser/demo-walk.mjs", s.ServerUrl.ToString()], WalkTimeout);
+        // The alert URL carries the hook's secret: neither the walk nor the Server may print it (checked before anything is written).
+        // (The messages name no line: the line would carry the secret.)
+        Assert.False(AlertPathWithSecret.IsMatch(stdout + stderr), "demo-walk.mjs printed an alert URL with its secret.");
+        Assert.False(s.Logs.Lines.Any(AlertPathWithSecret.IsMatch), "The Server logged an alert URL with its secret.");
         output.WriteLine(stdout);
         if (stderr.Length > 0)
             output.WriteLine("stderr:\n" + stderr);
@@ -54,7 +71,11 @@ public sealed class DemoPageTests(ITestOutputHelper output)
         Assert.All(steps, step => Assert.True(step.GetProperty("ok").GetBoolean(), step.ToString()));
         Assert.Equal(
             ["open /demo", "connect (Allow)", "connections list shows the active paper connection", "market order AAPL qty 1 fills",
-             "invalid order (qty 0) shows the field error", "connect (Deny) shows the declined message"],
+             "invalid order (qty 0) shows the field error",
+             "signal hook created shows alert URL and curl", "the curl shown fires the alert (202)", "test alert fills a trade for the subscriber",
+             "invalid schedule (bad cron) shows the field error", "schedule created and listed", "schedule occurrences shown", "pause and resume",
+             "schedule deleted",
+             "connect (Deny) shows the declined message"],
             steps.Select(step => step.GetProperty("name").GetString()));
     }
 

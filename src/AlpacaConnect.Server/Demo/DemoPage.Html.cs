@@ -19,7 +19,7 @@ public static partial class DemoPage
 <header class="top">
   <div class="wrap">
     <h1>Alpaca Connect Functions <span class="tag">local demo</span></h1>
-    <p class="lede">Connect a Sandbox account, place a paper trade and watch it settle, through this Server's own API.</p>
+    <p class="lede">Connect a Sandbox account, place a paper trade and watch it settle, follow an alert hook and schedule recurring buys, through this Server's own API.</p>
   </div>
 </header>
 
@@ -148,6 +148,114 @@ public static partial class DemoPage
     <h2 id="webhooks-title"><span class="step">5</span>Webhook deliveries
       <button id="refresh-webhooks" type="button" class="small">Refresh</button></h2>
     <div id="webhooks"><p class="muted">Loading...</p></div>
+  </section>
+
+  <section class="card" id="signals-card" aria-labelledby="signals-title">
+    <h2 id="signals-title"><span class="step">6</span>Signals (TradingView alerts)</h2>
+    <form id="hook-form" novalidate>
+      <div class="grid">
+        <div class="field">
+          <label for="signal-symbol">Symbol <span class="muted">(in the alert)</span></label>
+          <input id="signal-symbol" name="ticker" type="text" value="AAPL" autocomplete="off" spellcheck="false">
+          <small class="field-error" id="signal-symbol-error" hidden></small>
+        </div>
+        <div class="field">
+          <label for="signal-qty">Shares per alert <span class="muted">(follower's sizing)</span></label>
+          <input id="signal-qty" name="sizing_value" type="text" inputmode="decimal" value="1" autocomplete="off">
+          <small class="field-error" id="signal-qty-error" hidden></small>
+        </div>
+        <div class="field">
+          <label for="signal-max-qty">Max qty per order <span class="muted">(hook rule)</span></label>
+          <input id="signal-max-qty" name="max_qty" type="text" inputmode="decimal" value="10" autocomplete="off">
+          <small class="field-error" id="signal-max-qty-error" hidden></small>
+        </div>
+        <div class="field actions">
+          <button id="create-hook" type="submit" class="primary">Create hook and follow it</button>
+        </div>
+      </div>
+      <p class="hint">POST /api/signal-hooks (any symbol, regular hours, the max qty above), then
+        PUT /api/signal-hooks/{hookId}/subscribers/{userId}/{env} for the user and environment of section 1, sized in fixed shares.</p>
+    </form>
+    <div id="hook-errors" class="notice error" role="alert" hidden></div>
+    <div id="hook-details" hidden>
+      <p class="notice warning" id="hook-once">Shown once: the alert URL carries the hook's secret, and the Server keeps only its hash.
+        Copy it now; reloading this page forgets it (rotate the secret for a new one).</p>
+      <dl class="facts">
+        <dt>Hook id</dt><dd><code id="hook-id"></code></dd>
+        <dt>Follower</dt><dd id="hook-follower">-</dd>
+      </dl>
+      <div class="field stacked">
+        <label for="alert-url">Alert URL <span class="muted">(paste into TradingView's webhook URL)</span></label>
+        <input id="alert-url" type="text" readonly spellcheck="false">
+      </div>
+      <div class="field stacked">
+        <label for="alert-curl">curl that fires it <span class="muted">(a text/plain body, as TradingView sends)</span></label>
+        <textarea id="alert-curl" rows="3" readonly spellcheck="false"></textarea>
+      </div>
+      <div class="row end">
+        <span class="hint">The button posts the same alert with a fresh <code>id</code>, so each click is a new signal
+          (an alert without an id, like the curl's, counts once per minute for the same body).</span>
+        <button id="fire-alert" type="button" class="primary">Fire test alert</button>
+      </div>
+    </div>
+    <div id="signal-details" hidden>
+      <h3>Signal outcome</h3>
+      <div class="status-line">
+        <span id="signal-status" class="badge">-</span>
+        <code id="signal-id"></code>
+        <span id="signal-polling" class="muted"></span>
+      </div>
+      <p id="signal-reason" class="muted" hidden></p>
+      <div id="signal-outcomes"></div>
+      <p id="signal-error" class="notice error" role="alert" hidden></p>
+    </div>
+  </section>
+
+  <section class="card" id="schedules-card" aria-labelledby="schedules-title">
+    <h2 id="schedules-title"><span class="step">7</span>Schedules
+      <button id="refresh-schedules" type="button" class="small">Refresh</button></h2>
+    <form id="schedule-form" novalidate>
+      <div class="grid">
+        <div class="field">
+          <label for="schedule-cron">Cron <span class="muted">(5 fields, or 6 with seconds)</span></label>
+          <input id="schedule-cron" name="cron" type="text" value="0 10 * * MON" autocomplete="off" spellcheck="false">
+          <small class="field-error" id="schedule-cron-error" hidden></small>
+        </div>
+        <div class="field">
+          <label for="schedule-time-zone">Time zone <span class="muted">(IANA)</span></label>
+          <input id="schedule-time-zone" name="time_zone" type="text" value="America/New_York" autocomplete="off" spellcheck="false">
+          <small class="field-error" id="schedule-time-zone-error" hidden></small>
+        </div>
+        <div class="field">
+          <label for="schedule-symbol">Symbol</label>
+          <input id="schedule-symbol" name="symbol" type="text" value="VTI" autocomplete="off" spellcheck="false">
+          <small class="field-error" id="schedule-symbol-error" hidden></small>
+        </div>
+        <div class="field">
+          <label for="schedule-notional">Buy for <span class="muted">($, market)</span></label>
+          <input id="schedule-notional" name="notional" type="text" inputmode="decimal" value="50" autocomplete="off">
+          <small class="field-error" id="schedule-notional-error" hidden></small>
+        </div>
+        <div class="field">
+          <label for="schedule-market-closed">When the market is closed</label>
+          <select id="schedule-market-closed" name="market_closed">
+            <option value="next_open" selected>next_open</option>
+            <option value="skip">skip</option>
+          </select>
+          <small class="field-error" id="schedule-market-closed-error" hidden></small>
+        </div>
+      </div>
+      <div class="row end">
+        <span class="hint">POST /api/schedules for the user and environment of section 1; the timer places each occurrence as a trade.</span>
+        <button id="create-schedule" type="submit" class="primary">Create schedule</button>
+      </div>
+    </form>
+    <div id="schedule-errors" class="notice error" role="alert" hidden></div>
+    <div id="schedules"><p class="muted">Enter a user id to see its schedules.</p></div>
+    <div id="occurrences-panel" hidden>
+      <h3 id="occurrences-title">Occurrences</h3>
+      <div id="occurrences"></div>
+    </div>
   </section>
 </main>
 

@@ -61,6 +61,11 @@ public static partial class DemoPage
       init.headers['content-type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
+    return send(path, init);
+  }
+
+  /** fetch() as given (no key added); answers { ok, status, data } and never throws. */
+  async function send(path, init) {
     let response;
     try {
       response = await fetch(path, init);
@@ -103,8 +108,8 @@ public static partial class DemoPage
 
   // ---- problems (RFC 9457) -------------------------------------------------------------------
 
-  function clearFieldErrors() {
-    for (const id of Object.values(FIELDS)) {
+  function clearFieldErrors(fields = FIELDS) {
+    for (const id of new Set(Object.values(fields))) {
       const input = $(id);
       const message = $(id + '-error');
       if (input) { input.classList.remove('invalid'); input.removeAttribute('aria-invalid'); }
@@ -112,16 +117,24 @@ public static partial class DemoPage
     }
   }
 
-  function fieldLabel(key) {
-    const id = FIELDS[key];
+  /** Marks a field invalid and shows text beside it (added to what is there). */
+  function markField(id, text) {
+    const input = $(id);
+    const message = $(id + '-error');
+    if (input) { input.classList.add('invalid'); input.setAttribute('aria-invalid', 'true'); }
+    if (message) { message.textContent = message.textContent ? message.textContent + ' ' + text : text; show(message, true); }
+  }
+
+  function fieldLabel(key, fields) {
+    const id = fields[key];
     const label = id && document.querySelector('label[for="' + id + '"]');
     if (!label) return key;
     const text = (label.firstChild && label.firstChild.textContent || label.textContent).trim().replace(/^or\s+/i, '');
     return text.charAt(0).toUpperCase() + text.slice(1);
   }
 
-  /** Renders a failed api() answer into el: title, detail, and every field error (also beside its field). */
-  function showProblem(el, result, what) {
+  /** Renders a failed api() answer into el: title, detail, and every field error (also beside its field, per the map given). */
+  function showProblem(el, result, what, fields = FIELDS) {
     if (result.status === 0) {
       notice(el, 'error', 'Could not reach the Server.', result.error || 'The request did not complete.');
       return;
@@ -139,12 +152,8 @@ public static partial class DemoPage
     const list = h('ul', { class: 'problem-errors' });
     for (const [key, messages] of Object.entries(errors)) {
       const text = (Array.isArray(messages) ? messages : [messages]).join(' ');
-      list.append(h('li', { 'data-field': key }, h('span', { class: 'field-name' }, fieldLabel(key)), h('code', null, key), ' ', text));
-      const id = FIELDS[key];
-      const input = id && $(id);
-      const message = id && $(id + '-error');
-      if (input) { input.classList.add('invalid'); input.setAttribute('aria-invalid', 'true'); }
-      if (message) { message.textContent = message.textContent ? message.textContent + ' ' + text : text; show(message, true); }
+      list.append(h('li', { 'data-field': key }, h('span', { class: 'field-name' }, fieldLabel(key, fields)), h('code', null, key), ' ', text));
+      if (fields[key]) markField(fields[key], text);
     }
     el.append(list);
   }
@@ -438,6 +447,350 @@ public static partial class DemoPage
       facts, deliveries);
   }
 
+  // ---- 6. signals ----------------------------------------------------------------------------
+
+  // Where the hook's and the subscription's problem+json error keys are shown.
+  const HOOK_FIELDS = {
+    'user_id': 'user-id',
+    'env': 'env',
+    'rules.max_qty': 'signal-max-qty',
+    'sizing.value': 'signal-qty',
+  };
+  const SIGNAL_FINAL = new Set(['completed', 'refused', 'failed']);
+  const SIGNAL_POLL_ROUNDS = 90;
+
+  // The hook just created. Its URL holds the secret, which the API shows once: it lives only in
+  // this page's memory (never in storage or the address bar).
+  let hook = null;
+  let trackedSignal = null;
+  let signalTimer = null;
+
+  /** The number typed in a field when it is one greater than 0; otherwise marks the field and answers null. */
+  function positiveNumber(id) {
+    const text = $(id).value.trim();
+    const value = Number(text);
+    if (text !== '' && Number.isFinite(value) && value > 0) return value;
+    markField(id, 'A number greater than 0.');
+    return null;
+  }
+
+  /** A TradingView-style alert in TradersPost's vocabulary; with an id, each copy is a signal of its own. */
+  function alertBody(alertId) {
+    const body = { ticker: hook.ticker, action: 'buy', quantity: hook.shares };
+    if (alertId) body.id = alertId;
+    return body;
+  }
+
+  /** One POSIX shell word: single-quoted, a single quote inside written as '\'' . */
+  function shellQuote(text) {
+    return "'" + String(text).replace(/'/g, "'\\''") + "'";
+  }
+
+  function curlFor(url, body) {
+    return ['curl', '-s', '-X', 'POST', '-H', shellQuote('content-type: text/plain'),
+      '--data-raw', shellQuote(JSON.stringify(body)), shellQuote(url)].join(' ');
+  }
+
+  async function createHook(event) {
+    event.preventDefault();
+    clearFieldErrors(HOOK_FIELDS);
+    clearFieldErrors({ ticker: 'signal-symbol' });
+    const errors = $('hook-errors');
+    show(errors, false);
+    const id = userId();
+    if (!id) {
+      notice(errors, 'error', 'Enter a user id first.', 'The hook is followed by that user\'s connection (section 1).');
+      return;
+    }
+    const ticker = $('signal-symbol').value.trim();
+    if (!ticker) markField('signal-symbol', 'Required: the symbol the alert names.');
+    const shares = positiveNumber('signal-qty');
+    const maxQty = positiveNumber('signal-max-qty');
+    if (!ticker || shares === null || maxQty === null) {
+      notice(errors, 'error', 'Check the fields marked below.');
+      return;
+    }
+    remember();
+    const button = $('create-hook');
+    button.disabled = true;
+    const created = await api('POST', '/api/signal-hooks', { name: 'demo ' + id, rules: { max_qty: maxQty } });
+    if (created.status !== 201 || !created.data || !created.data.url) {
+      button.disabled = false;
+      showProblem(errors, created, 'Creating the signal hook', HOOK_FIELDS);
+      return;
+    }
+    hook = { id: created.data.id, url: created.data.url, ticker, shares };
+    trackedSignal = null;
+    clearTimeout(signalTimer);
+    show($('signal-details'), false);
+    $('hook-id').textContent = hook.id;
+    $('hook-follower').textContent = 'subscribing ' + id + ' (' + env() + ')...';
+    $('alert-url').value = hook.url;
+    $('alert-curl').value = curlFor(hook.url, alertBody());
+    $('fire-alert').disabled = true;
+    show($('hook-details'), true);
+
+    const followed = await api('PUT', '/api/signal-hooks/' + encodeURIComponent(hook.id) + '/subscribers/'
+      + encodeURIComponent(id) + '/' + encodeURIComponent(env()), { sizing: { kind: 'fixed_quantity', value: shares }, enabled: true });
+    button.disabled = false;
+    if (!followed.ok || !followed.data) {
+      $('hook-follower').textContent = 'not following: see the error above';
+      showProblem(errors, followed, 'Following the hook', HOOK_FIELDS);
+      return;
+    }
+    const f = followed.data;
+    const sizing = f.sizing || {};
+    $('hook-follower').textContent = f.user_id + ' (' + f.env + '), ' + sizing.value + ' ' + (sizing.kind === 'fixed_quantity' ? 'shares' : sizing.kind) + ' per alert'
+      + (f.enabled ? '' : ', disabled');
+    $('hook-follower').dataset.user = f.user_id;
+    $('fire-alert').disabled = false;
+  }
+
+  async function fireAlert() {
+    if (!hook) return;
+    const errors = $('hook-errors');
+    show(errors, false);
+    $('fire-alert').disabled = true;
+    // As TradingView would send it: a text/plain body and no key. Posted to this Server (the alert
+    // URL's path: its origin is the Server's public one, which may be a tunnel).
+    const result = await send(new URL(hook.url).pathname, {
+      method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(alertBody('demo-' + newKey())),
+    });
+    $('fire-alert').disabled = false;
+    if (result.status === 202 && result.data && result.data.signal_id) {
+      trackSignal(result.data.signal_id, result.data.duplicate === true);
+      return;
+    }
+    showProblem(errors, result, 'Sending the alert', {});
+  }
+
+  function trackSignal(id, duplicate) {
+    trackedSignal = id;
+    clearTimeout(signalTimer);
+    show($('signal-details'), true);
+    show($('signal-error'), false);
+    show($('signal-reason'), false);
+    $('signal-id').textContent = id;
+    $('signal-status').textContent = duplicate ? 'duplicate' : 'queued';
+    $('signal-status').className = 'badge status-queued';
+    $('signal-outcomes').replaceChildren();
+    pollSignal(id, 0);
+  }
+
+  /** Final when the fan-out is done and every trade it placed has a final status. */
+  function signalFinal(detail) {
+    const signal = detail.signal || {};
+    return SIGNAL_FINAL.has(signal.status)
+      && (detail.outcomes || []).every((o) => (o.trades || []).every((t) => TERMINAL.has(t.status)));
+  }
+
+  async function pollSignal(id, round) {
+    const result = await api('GET', '/api/signals/' + encodeURIComponent(id));
+    if (id !== trackedSignal) return;
+    const error = $('signal-error');
+    if (!result.ok || !result.data || typeof result.data !== 'object') {
+      showProblem(error, result, 'Reading the signal', {});
+      if (result.status === 404 || result.status === 401) { $('signal-polling').textContent = 'Stopped watching.'; return; }
+      signalTimer = setTimeout(() => pollSignal(id, round + 1), POLL_MS);
+      return;
+    }
+    show(error, false);
+    renderSignal(result.data);
+    if (signalFinal(result.data)) {
+      $('signal-polling').textContent = 'Final.';
+      return;
+    }
+    if (round >= SIGNAL_POLL_ROUNDS) {
+      $('signal-polling').textContent = 'Stopped watching (not final yet): GET /api/signals/' + id + ' shows it.';
+      return;
+    }
+    $('signal-polling').textContent = 'Watching: checks every second...';
+    signalTimer = setTimeout(() => pollSignal(id, round + 1), POLL_MS);
+  }
+
+  function renderSignal(detail) {
+    const signal = detail.signal || {};
+    const status = $('signal-status');
+    status.textContent = signal.status || '?';
+    status.className = 'badge status-' + signal.status;
+    const reason = $('signal-reason');
+    reason.textContent = signal.reason ? 'Reason: ' + signal.reason : '';
+    show(reason, Boolean(signal.reason));
+    const outcomes = detail.outcomes || [];
+    const box = $('signal-outcomes');
+    if (outcomes.length === 0) {
+      box.replaceChildren(h('p', { class: 'muted', id: 'no-outcomes' }, SIGNAL_FINAL.has(signal.status)
+        ? 'No subscriber outcomes: nobody followed the hook when the signal fanned out.'
+        : 'Waiting for the fan-out...'));
+      return;
+    }
+    const rows = outcomes.map((o) => h('tr', { 'data-user': o.user_id, 'data-env': o.env, 'data-status': o.status },
+      h('td', null, o.user_id, h('div', { class: 'muted small' }, o.env)),
+      h('td', null, h('span', { class: 'badge status-' + o.status }, o.status)),
+      h('td', null, (o.trades || []).length === 0 ? '-' : (o.trades || []).map((t) =>
+        h('div', { class: 'outcome-trade', 'data-trade-id': t.id, 'data-trade-status': t.status || '' },
+          h('code', null, t.id), ' ',
+          h('span', { class: 'badge status-' + (t.status || 'unknown') }, t.status || 'unknown'),
+          t.filled_qty && Number(t.filled_qty) > 0 ? ' ' + t.filled_qty + ' filled' : null,
+          t.reason ? h('div', { class: 'muted small' }, t.reason) : null)),
+        (o.canceled_order_ids || []).length ? h('div', { class: 'muted small' }, 'canceled at Alpaca: ' + o.canceled_order_ids.join(', ')) : null),
+      h('td', { class: 'outcome-reason' }, o.reason || '-')));
+    box.replaceChildren(h('div', { class: 'scroll' }, h('table', { class: 'data', id: 'signal-outcomes-table' },
+      h('thead', null, h('tr', null, ['Subscriber', 'Outcome', 'Trades', 'Reason'].map((t) => h('th', null, t)))),
+      h('tbody', null, rows))));
+  }
+
+  // ---- 7. schedules --------------------------------------------------------------------------
+
+  const SCHEDULE_FIELDS = {
+    'user_id': 'user-id',
+    'env': 'env',
+    'cron': 'schedule-cron',
+    'time_zone': 'schedule-time-zone',
+    'order': 'schedule-symbol',
+    'order.symbol': 'schedule-symbol',
+    'order.qty': 'schedule-notional',
+    'order.notional': 'schedule-notional',
+    'market_closed': 'schedule-market-closed',
+  };
+  const OCCURRENCES_POLL_MS = 2000;
+
+  let selectedSchedule = null;
+  let occurrencesTimer = null;
+  let occurrencesSeen = null;
+
+  function orderText(o) {
+    if (!o || typeof o !== 'object') return '-';
+    const size = o.notional !== undefined && o.notional !== null ? '$' + o.notional + ' of ' : (o.qty || '?') + ' ';
+    return [o.side, size + o.symbol, o.type, o.time_in_force].filter(Boolean).join(' ');
+  }
+
+  async function createSchedule(event) {
+    event.preventDefault();
+    clearFieldErrors(SCHEDULE_FIELDS);
+    const errors = $('schedule-errors');
+    show(errors, false);
+    if (!userId()) {
+      notice(errors, 'error', 'Enter a user id first.', 'Schedules place trades for a connected user (section 1).');
+      return;
+    }
+    remember();
+    const order = { symbol: $('schedule-symbol').value.trim(), side: 'buy', type: 'market', time_in_force: 'day' };
+    const notional = $('schedule-notional').value.trim();
+    if (notional !== '') order.notional = notional;
+    const body = {
+      user_id: userId(), env: env(),
+      cron: $('schedule-cron').value.trim(),
+      time_zone: $('schedule-time-zone').value.trim(),
+      market_closed: $('schedule-market-closed').value,
+      order,
+    };
+    const button = $('create-schedule');
+    button.disabled = true;
+    const result = await api('POST', '/api/schedules', body);
+    button.disabled = false;
+    if (result.status === 201 && result.data && result.data.id) {
+      await loadSchedules();
+      selectSchedule(result.data.id);
+      return;
+    }
+    showProblem(errors, result, 'Creating the schedule', SCHEDULE_FIELDS);
+  }
+
+  async function loadSchedules() {
+    const box = $('schedules');
+    const id = userId();
+    if (!id) {
+      box.replaceChildren(h('p', { class: 'muted' }, 'Enter a user id to see its schedules.'));
+      return;
+    }
+    const result = await api('GET', '/api/schedules?user_id=' + encodeURIComponent(id) + '&env=' + encodeURIComponent(env()));
+    if (id !== userId()) return;
+    if (!result.ok || !result.data || typeof result.data !== 'object') {
+      const holder = h('div');
+      box.replaceChildren(holder);
+      showProblem(holder, result, 'Loading schedules', {});
+      return;
+    }
+    const schedules = result.data.schedules || [];
+    if (schedules.length === 0) {
+      box.replaceChildren(h('p', { class: 'muted', id: 'no-schedules' }, id + ' has no ' + env() + ' schedules yet.'));
+      return;
+    }
+    const rows = schedules.map((s) => h('tr', { 'data-id': s.id, 'data-status': s.status, class: s.id === selectedSchedule ? 'selected' : null },
+      h('td', null, h('code', null, s.cron), h('div', { class: 'muted small' }, s.time_zone)),
+      h('td', null, orderText(s.order)),
+      h('td', null, h('span', { class: 'badge status-' + s.status }, s.status),
+        s.paused_reason ? h('div', { class: 'muted small paused-reason' }, s.paused_reason) : null),
+      h('td', { class: 'next-run' }, s.next_run_at ? formatDate(s.next_run_at) : '-'),
+      h('td', { class: 'placed' }, String(s.placed ?? 0)),
+      h('td', { class: 'actions-cell' },
+        h('button', { type: 'button', class: 'small', 'data-action': 'occurrences', 'aria-label': 'Show the occurrences of schedule ' + s.id, onclick: () => selectSchedule(s.id) }, 'Occurrences'),
+        s.status === 'active' ? h('button', { type: 'button', class: 'small', 'data-action': 'pause', 'aria-label': 'Pause schedule ' + s.id, onclick: () => scheduleAction(s.id, 'pause') }, 'Pause') : null,
+        s.status === 'paused' ? h('button', { type: 'button', class: 'small', 'data-action': 'resume', 'aria-label': 'Resume schedule ' + s.id, onclick: () => scheduleAction(s.id, 'resume') }, 'Resume') : null,
+        h('button', { type: 'button', class: 'small', 'data-action': 'delete', 'aria-label': 'Delete schedule ' + s.id, onclick: () => scheduleAction(s.id, 'delete') }, 'Delete'))));
+    box.replaceChildren(h('div', { class: 'scroll' }, h('table', { class: 'data', id: 'schedules-table' },
+      h('thead', null, h('tr', null, ['Recurrence', 'Order', 'Status', 'Next run', 'Placed', ''].map((t) => h('th', null, t)))),
+      h('tbody', null, rows))));
+  }
+
+  async function scheduleAction(id, action) {
+    const errors = $('schedule-errors');
+    show(errors, false);
+    const path = '/api/schedules/' + encodeURIComponent(id);
+    const result = action === 'delete' ? await api('DELETE', path) : await api('POST', path + '/' + action);
+    if (!result.ok) showProblem(errors, result, action.charAt(0).toUpperCase() + action.slice(1) + ' the schedule', SCHEDULE_FIELDS);
+    else if (action === 'delete' && id === selectedSchedule) selectSchedule(null);
+    await loadSchedules();
+  }
+
+  function selectSchedule(id) {
+    selectedSchedule = id;
+    occurrencesSeen = null;
+    clearTimeout(occurrencesTimer);
+    for (const row of document.querySelectorAll('#schedules-table tbody tr')) row.classList.toggle('selected', row.dataset.id === id);
+    show($('occurrences-panel'), Boolean(id));
+    $('occurrences').replaceChildren();
+    if (!id) return;
+    $('occurrences-title').textContent = 'Occurrences of ' + id;
+    $('occurrences').replaceChildren(h('p', { class: 'muted' }, 'Loading occurrences...'));
+    loadOccurrences(id);
+  }
+
+  /** The selected schedule's occurrences, refreshed every 2 s while it is selected (the timer adds them). */
+  async function loadOccurrences(id) {
+    const result = await api('GET', '/api/schedules/' + encodeURIComponent(id) + '/occurrences');
+    if (id !== selectedSchedule) return;
+    const box = $('occurrences');
+    if (!result.ok || !result.data || typeof result.data !== 'object') {
+      const holder = h('div');
+      box.replaceChildren(holder);
+      showProblem(holder, result, 'Loading occurrences', {});
+      if (result.status !== 404 && result.status !== 401) occurrencesTimer = setTimeout(() => loadOccurrences(id), OCCURRENCES_POLL_MS);
+      return;
+    }
+    const list = result.data.occurrences || [];
+    if (list.length === 0) {
+      box.replaceChildren(h('p', { class: 'muted', id: 'no-occurrences' }, 'None yet: the timer places each occurrence when it falls due (refreshing every 2 s).'));
+    } else {
+      const rows = list.map((o) => h('tr', { 'data-outcome': o.outcome, 'data-trade-status': o.trade_status || '' },
+        h('td', null, h('time', { datetime: o.occurrence_at }, formatDate(o.occurrence_at))),
+        h('td', null, h('span', { class: 'badge status-' + o.outcome }, o.outcome)),
+        h('td', { class: 'occurrence-trade' }, o.trade_id
+          ? [h('code', null, o.trade_id), ' ', h('span', { class: 'badge status-' + (o.trade_status || 'unknown') }, o.trade_status || 'unknown')]
+          : '-'),
+        h('td', { class: 'occurrence-reason' }, o.reason ? o.reason + (o.count > 1 ? ' (' + o.count + ' occurrences)' : '') : '-')));
+      box.replaceChildren(h('div', { class: 'scroll' }, h('table', { class: 'data', id: 'occurrences-table' },
+        h('thead', null, h('tr', null, ['Due', 'Outcome', 'Trade', 'Skip reason'].map((t) => h('th', null, t)))),
+        h('tbody', null, rows))));
+    }
+    // Each new occurrence moves the schedule on (next run, placed): refresh its row then.
+    const seen = list.length + '|' + (list[0] ? list[0].occurrence_at : '');
+    if (occurrencesSeen !== null && seen !== occurrencesSeen) loadSchedules();
+    occurrencesSeen = seen;
+    occurrencesTimer = setTimeout(() => loadOccurrences(id), OCCURRENCES_POLL_MS);
+  }
+
   // ---- start ---------------------------------------------------------------------------------
 
   function start() {
@@ -451,16 +804,21 @@ public static partial class DemoPage
     $('connect-form').addEventListener('submit', connect);
     $('order-form').addEventListener('submit', placeOrder);
     $('refresh-connections').addEventListener('click', loadConnections);
-    $('user-id').addEventListener('change', () => { remember(); loadConnections(); });
-    $('env').addEventListener('change', remember);
+    $('user-id').addEventListener('change', () => { remember(); loadConnections(); selectSchedule(null); loadSchedules(); });
+    $('env').addEventListener('change', () => { remember(); selectSchedule(null); loadSchedules(); });
     $('cancel-trade').addEventListener('click', cancelTrade);
     $('refresh-webhooks').addEventListener('click', loadWebhooks);
+    $('hook-form').addEventListener('submit', createHook);
+    $('fire-alert').addEventListener('click', fireAlert);
+    $('schedule-form').addEventListener('submit', createSchedule);
+    $('refresh-schedules').addEventListener('click', loadSchedules);
     // Back from the consent page via the browser's Back button: a page from the cache is live again.
     window.addEventListener('pageshow', (e) => { if (e.persisted) $('connect').disabled = false; });
 
     showConnectResult(params);
     loadConnections();
     loadWebhooks();
+    loadSchedules();
     document.body.dataset.ready = 'true';
   }
 

@@ -33,10 +33,13 @@ body { margin: 0; }
 .field { display: flex; flex-direction: column; gap: .25rem; min-width: 0; }
 .field.grow { flex: 1 1 16rem; }
 label { font-size: .82rem; font-weight: 600; color: #344054; }
-input, select { font: inherit; padding: .45rem .6rem; border: 1px solid #cfd4dc; border-radius: 6px; background: #fff; color: var(--text); width: 100%; }
-input:focus, select:focus { outline: 2px solid rgba(31, 111, 235, .35); border-color: var(--accent); }
+input, select, textarea { font: inherit; padding: .45rem .6rem; border: 1px solid #cfd4dc; border-radius: 6px; background: #fff; color: var(--text); width: 100%; }
+input:focus, select:focus, textarea:focus { outline: 2px solid rgba(31, 111, 235, .35); border-color: var(--accent); }
 input.invalid, select.invalid { border-color: var(--bad); background: #fffafa; }
 .field-error { color: var(--bad); font-size: .8rem; }
+.field.stacked { margin-top: .7rem; }
+input[readonly], textarea[readonly] { background: #f8fafc; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .8rem; }
+textarea { resize: vertical; }
 
 button { font: inherit; font-weight: 600; padding: .5rem 1rem; border-radius: 6px; border: 1px solid #cfd4dc; background: #fff; color: var(--text); cursor: pointer; }
 button:hover { background: #f2f4f7; }
@@ -67,9 +70,9 @@ table.data td { border-bottom: 1px solid var(--line); padding: .45rem .5rem; ver
 .scroll { overflow-x: auto; }
 
 .badge { display: inline-block; font-size: .75rem; font-weight: 650; padding: .12rem .55rem; border-radius: 999px; background: #eef0f3; color: #344054; text-transform: lowercase; }
-.status-active, .status-filled { background: var(--ok-bg); color: var(--ok); }
-.status-accepted, .status-submitted { background: var(--info-bg); color: var(--info); }
-.status-partially_filled { background: var(--warn-bg); color: var(--warn); }
+.status-active, .status-filled, .status-placed, .status-completed { background: var(--ok-bg); color: var(--ok); }
+.status-accepted, .status-submitted, .status-queued { background: var(--info-bg); color: var(--info); }
+.status-partially_filled, .status-paused, .status-skipped, .status-refused { background: var(--warn-bg); color: var(--warn); }
 .status-rejected, .status-failed, .status-revoked { background: var(--bad-bg); color: var(--bad); }
 .status-canceled, .status-expired, .status-disconnected { background: #eef0f3; color: #475467; }
 #trade-status { font-size: .95rem; padding: .2rem .8rem; }
@@ -90,6 +93,9 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; fo
 .subscription h3 { margin: 0; display: flex; align-items: center; gap: .5rem; }
 .deliveries h4 { margin: .8rem 0 .3rem; font-size: .85rem; }
 pre { background: #f8fafc; border: 1px solid var(--line); border-radius: 6px; padding: .6rem; overflow-x: auto; font-size: .8rem; }
+.actions-cell { white-space: nowrap; }
+.actions-cell button + button { margin-left: .3rem; }
+tr.selected td { background: var(--info-bg); }
 footer { padding-bottom: 2rem; font-size: .85rem; }
 """;
 }

@@ -9,7 +9,8 @@ namespace AlpacaConnect.Server;
 /// <summary>
 /// GET /demo: a plain HTML + vanilla JS page that walks the API as a person would: connect a Sandbox
 /// account through the real consent flow, list connections, place a trade, watch its status, see
-/// webhook deliveries. The page, script and styles are C# raw strings (DemoPage.*.cs), so there is no
+/// webhook deliveries, create a signal hook the connection follows (its alert URL, shown once, a curl
+/// that fires it, a test alert and its outcome), and manage the user's schedules and their occurrences. The page, script and styles are C# raw strings (DemoPage.*.cs), so there is no
 /// frontend build step. Mapped only in Development or with Demo:Enabled=true.
 /// </summary>
 public static partial class DemoPage
