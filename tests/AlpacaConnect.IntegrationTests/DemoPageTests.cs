@@ -73,6 +73,7 @@ public sealed class DemoPageTests(ITestOutputHelper output)
             ["open /demo", "connect (Allow)", "connections list shows the active paper connection", "market order AAPL qty 1 fills",
              "invalid order (qty 0) shows the field error",
              "signal hook created shows alert URL and curl", "the curl shown fires the alert (202)", "test alert fills a trade for the subscriber",
+             "alert above the hook max qty shows the refusal reason",
              "invalid schedule (bad cron) shows the field error", "schedule created and listed", "schedule occurrences shown", "pause and resume",
              "schedule deleted",
              "connect (Deny) shows the declined message"],

@@ -283,23 +283,38 @@ async function main() {
     let alertUrl = null;
     let curl = null;
 
-    await step('signal hook created shows alert URL and curl', async () => {
+    /** Creates a hook on the page (followed with `shares` per alert) and reads its id and alert URL, which joins the secrets. */
+    async function createHookOnPage(shares, maxQty) {
       await page.locator('#signals-card').scrollIntoViewIfNeeded();
+      const previous = hookId;
       await page.fill('#signal-symbol', 'AAPL');
-      await page.fill('#signal-qty', '2');
-      await page.fill('#signal-max-qty', '10');
+      await page.fill('#signal-qty', String(shares));
+      await page.fill('#signal-max-qty', String(maxQty));
       await page.click('#create-hook');
       await page.waitForSelector('#hook-details:not([hidden])');
-      await page.waitForFunction(() => !document.getElementById('fire-alert').disabled
-        || !document.getElementById('hook-errors').hidden);
+      await page.waitForFunction((old) => (document.getElementById('hook-id').textContent !== old && !document.getElementById('fire-alert').disabled)
+        || !document.getElementById('hook-errors').hidden, previous);
       assert(await page.isHidden('#hook-errors'), `the page showed an error: ${(await page.textContent('#hook-errors')).trim()}`);
       hookId = (await page.textContent('#hook-id')).trim();
       assert(/^hk_[A-Za-z0-9_-]+$/.test(hookId), `unexpected hook id: ${hookId}`);
       alertUrl = await page.inputValue('#alert-url');
-      const url = new URL(alertUrl);
-      const secret = url.pathname.split('/').at(-1);
+      const secret = new URL(alertUrl).pathname.split('/').at(-1);
       if (secret) secrets.add(secret);
       secrets.add(alertUrl);
+    }
+
+    /** The page shows the alert URL to its developer on purpose; the screenshots do not keep it. */
+    async function blankAlertUrl() {
+      await page.evaluate(() => {
+        document.getElementById('alert-url').value = '[blanked for the screenshot]';
+        document.getElementById('alert-curl').value = '[blanked for the screenshot]';
+      });
+    }
+
+    await step('signal hook created shows alert URL and curl', async () => {
+      await createHookOnPage(2, 10);
+      const url = new URL(alertUrl);
+      const secret = url.pathname.split('/').at(-1);
       assert(url.origin === base.origin && url.pathname === `/api/signals/${hookId}/${secret}` && /^[A-Za-z0-9_-]{32,}$/.test(secret),
         'the alert URL is not <server>/api/signals/<hook id>/<secret>');
       const once = (await page.textContent('#hook-once')).replace(/\s+/g, ' ').trim();
@@ -356,14 +371,32 @@ async function main() {
       assert(trade.id.startsWith(`${allowUser}~`) && trade.status === 'filled' && /\b2(\.0+)? filled/.test(trade.text),
         `unexpected trade: ${JSON.stringify(trade)}`);
       assert(await page.$$eval('#signal-outcomes-table tbody tr', (rows) => rows.length) === 1, 'more than one subscriber outcome');
-      // The page shows the URL to its developer on purpose; the screenshots do not keep it.
-      await page.evaluate(() => {
-        document.getElementById('alert-url').value = '[blanked for the screenshot]';
-        document.getElementById('alert-curl').value = '[blanked for the screenshot]';
-      });
+      await blankAlertUrl();
       await page.locator('#signals-card').scrollIntoViewIfNeeded();
       await shot(page, 'signal-outcome');
       return { signalId, status, outcome, trade: { id: trade.id, status: trade.status } };
+    });
+
+    await step('alert above the hook max qty shows the refusal reason', async () => {
+      const first = hookId;
+      await createHookOnPage(5, 3);
+      assert(hookId !== first, 'the page kept the first hook');
+      assert(await page.isHidden('#signal-details'), 'the first hook\'s signal is still shown');
+      await page.click('#fire-alert');
+      await page.waitForSelector('#signal-details:not([hidden])');
+      await page.waitForFunction(() => /^(Final|Stopped)/.test(document.getElementById('signal-polling').textContent.trim()),
+        null, { timeout: FILL_TIMEOUT_MS, polling: 200 });
+      const row = `#signal-outcomes-table tr[data-user="${allowUser}"][data-env="paper"]`;
+      const outcome = await page.getAttribute(row, 'data-status');
+      const reason = (await page.textContent(`${row} .outcome-reason`)).trim();
+      assert(outcome === 'refused' && /^max_qty: 5 shares is above the hook's max of 3/.test(reason),
+        `expected a max_qty refusal, saw ${outcome}: ${reason}`);
+      assert(await page.$(`${row} .outcome-trade`) === null, 'a refused outcome lists a trade');
+      const status = (await page.textContent('#signal-status')).trim();
+      assert(status === 'completed', `the signal ended ${status}`);
+      await blankAlertUrl();
+      await shot(page, 'signal-refused');
+      return { outcome, reason };
     });
 
     // ---- 7. schedules

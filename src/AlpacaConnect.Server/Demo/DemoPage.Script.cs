@@ -550,10 +550,16 @@ public static partial class DemoPage
     if (!hook) return;
     const errors = $('hook-errors');
     show(errors, false);
-    $('fire-alert').disabled = true;
     // As TradingView would send it: a text/plain body and no key. Posted to this Server (the alert
     // URL's path: its origin is the Server's public one, which may be a tunnel).
-    const result = await send(new URL(hook.url).pathname, {
+    let path = null;
+    try { path = new URL(hook.url, window.location.origin).pathname; } catch { /* checked below */ }
+    if (!path || !path.startsWith('/api/signals/')) {
+      notice(errors, 'error', 'The alert URL is not an /api/signals/ URL, so the page does not post to it.');
+      return;
+    }
+    $('fire-alert').disabled = true;
+    const result = await send(path, {
       method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(alertBody('demo-' + newKey())),
     });
     $('fire-alert').disabled = false;
