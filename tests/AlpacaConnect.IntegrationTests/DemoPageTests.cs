@@ -75,7 +75,7 @@ public sealed class DemoPageTests(ITestOutputHelper output)
              "signal hook created shows alert URL and curl", "the curl shown fires the alert (202)", "test alert fills a trade for the subscriber",
              "alert above the hook max qty shows the refusal reason",
              "invalid schedule (bad cron) shows the field error", "schedule created and listed", "schedule occurrences shown", "pause and resume",
-             "schedule deleted",
+             "skipped occurrences show the reason", "schedule deleted",
              "connect (Deny) shows the declined message"],
             steps.Select(step => step.GetProperty("name").GetString()));
     }

@@ -475,6 +475,25 @@ async function main() {
       return { nextRun };
     });
 
+    await step('skipped occurrences show the reason', async () => {
+      // Every second, against a timer every 2 s: each run places the latest and records the one it passed over as missed.
+      await page.fill('#schedule-cron', '* * * * * *');
+      await page.click('#create-schedule');
+      await page.waitForFunction(() => document.querySelectorAll('#schedules-table tbody tr').length === 2);
+      const everySecond = await page.getAttribute('#schedules-table tbody tr.selected', 'data-id');
+      assert(everySecond && everySecond !== scheduleId, `the new schedule is not the selected one: ${everySecond}`);
+      const skipped = '#occurrences-table tbody tr[data-outcome="skipped"]';
+      await page.waitForSelector(skipped, { timeout: SCHEDULE_TIMEOUT_MS });
+      const reason = (await page.textContent(`${skipped} .occurrence-reason`)).trim();
+      assert(/^missed( \(\d+ occurrences\))?$/.test(reason), `unexpected skip reason: ${reason}`);
+      assert((await page.textContent(`${skipped} .occurrence-trade`)).trim() === '-', 'a skipped occurrence shows a trade');
+      await shot(page, 'schedule-skipped');
+      await page.click(`#schedules-table tbody tr[data-id="${everySecond}"] button[data-action="delete"]`);
+      await page.waitForFunction(() => document.querySelectorAll('#schedules-table tbody tr').length === 1);
+      assert(await page.isHidden('#occurrences-panel'), 'the deleted schedule\'s occurrences are still shown');
+      return { reason };
+    });
+
     await step('schedule deleted', async () => {
       await page.click(`${scheduleRow()} button[data-action="delete"]`);
       await page.waitForSelector('#no-schedules');
