@@ -77,6 +77,8 @@ internal sealed class Benchmark(BenchOptions o)
             await ExactlyOnceAsync();
             await BaselineAsync();
             CompareToStorageBound();
+            await ServerMemoryAsync(serverGc: true);
+            await ServerMemoryAsync(serverGc: false);
         }
         catch (Exception ex)
         {
@@ -252,7 +254,7 @@ internal sealed class Benchmark(BenchOptions o)
     // ---------------------------------------------------------------- phase A
 
     /// <summary>Timer-paced POSTs at the phase A rate, each on its own task (open loop: a slow answer never delays the next send).</summary>
-    private async Task<(PostResult[] Results, double[] LagMs, long T0, long LastScheduled)> OpenLoopAsync(byte[][] bodies, string keyPrefix)
+    private async Task<(PostResult[] Results, double[] LagMs, long T0, long LastScheduled)> OpenLoopAsync(byte[][] bodies, string keyPrefix, HttpClient? api = null)
     {
         var results = new PostResult[bodies.Length];
         var lagMs = new double[bodies.Length];
@@ -272,7 +274,7 @@ internal sealed class Benchmark(BenchOptions o)
             }
             lagMs[i] = Clock.Ms(due, Stopwatch.GetTimestamp());
             var index = i;
-            sends[i] = Task.Run(async () => results[index] = await PostTradeAsync(bodies[index], Key(keyPrefix, index)));
+            sends[i] = Task.Run(async () => results[index] = await PostTradeAsync(bodies[index], Key(keyPrefix, index), api));
         }
         var lastScheduled = Stopwatch.GetTimestamp();
         await Task.WhenAll(sends);
@@ -831,6 +833,44 @@ internal sealed class Benchmark(BenchOptions o)
         };
     }
 
+    /// <summary>
+    /// Issue #15 item 7: the Server's own resident memory, apart from this process's client and
+    /// Sandbox. The same Server with the same settings and storage (the users are connected) runs as
+    /// a process of its own and takes phase A's and phase B's load again; its RSS is read from /proc.
+    /// Once with its default server GC and once with workstation GC, which tells heap budget from
+    /// live data: what the two share is what the app holds.
+    /// </summary>
+    private async Task ServerMemoryAsync(bool serverGc)
+    {
+        var gc = serverGc ? "server" : "workstation";
+        Step($"memory: the Server as a process of its own ({gc} GC) under phase A's and phase B's load");
+        await using var server = await ServerProcess.StartAsync(_s.ServerConfig, serverGc);
+        using var api = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, UseCookies = false, AllowAutoRedirect = false })
+        {
+            BaseAddress = server.Url,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        api.DefaultRequestHeaders.Add("x-functions-key", BenchSystem.FunctionKey);
+        var started = server.RssBytes;
+        var tag = "m" + gc[0];
+        // As on the measured Server: one small trade per user first (compiled endpoints, a warm token cache).
+        var primed = await ClosedLoopAsync(_users.Select(u => TradeBody(u, limit: false, qty: "0.001")).ToArray(), tag + "p", Math.Min(16, o.Concurrency), api);
+        var idle = server.RssBytes;
+        var ack = (await OpenLoopAsync(Enumerable.Range(0, o.AckTrades).Select(i => TradeBody(_users[i % _users.Length], limit: false)).ToArray(), tag + "a", api)).Results;
+        var bodies = Enumerable.Range(0, o.Trades).Select(i => TradeBody(_users[i % _users.Length], limit: i / _users.Length % 2 == 1)).ToArray();
+        var closed = await ClosedLoopAsync(bodies, tag + "b", o.Concurrency, api);
+        // The executions that follow the last answers.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var (peak, after) = (server.PeakRssBytes, server.RssBytes);
+        var accepted = new[] { primed, ack, closed }.Sum(r => r.Count(x => x.Status == 202));
+        var sent = primed.Length + ack.Length + closed.Length;
+
+        Report.Add("Memory", F($"Server's own process, {gc} GC: RSS at start / primed / after the load"), F($"{Mb(started)} / {Mb(idle)} / {Mb(after)}"));
+        Report.Add("Memory", F($"Server's own process, {gc} GC: peak RSS under phase A + B load ({accepted} of {sent} trades accepted)"), Mb(peak),
+            serverGc ? "< 250 MiB" : "", serverGc ? peak < 250L * 1024 * 1024 : null);
+        Report.Data["server_memory_" + gc] = new { gc, rss_start_bytes = started, rss_primed_bytes = idle, rss_after_bytes = after, peak_rss_bytes = peak, trades_sent = sent, trades_accepted = accepted };
+    }
+
     private void ServerLogFigures()
     {
         var p = _s.Progress;
@@ -870,11 +910,11 @@ internal sealed class Benchmark(BenchOptions o)
         return content;
     }
 
-    private async Task<PostResult> PostTradeAsync(byte[] body, string key)
+    private async Task<PostResult> PostTradeAsync(byte[] body, string key, HttpClient? api = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/trades") { Content = Json(body) };
         request.Headers.Add("Idempotency-Key", key);
-        return await SendAsync(_s.Api, request, expect: HttpStatusCode.Accepted);
+        return await SendAsync(api ?? _s.Api, request, expect: HttpStatusCode.Accepted);
     }
 
     /// <summary>Times SendAsync (which reads the whole answer); on the expected status, takes "id" from the body.</summary>
@@ -897,7 +937,7 @@ internal sealed class Benchmark(BenchOptions o)
         }
     }
 
-    private async Task<PostResult[]> ClosedLoopAsync(byte[][] bodies, string phase, int concurrency)
+    private async Task<PostResult[]> ClosedLoopAsync(byte[][] bodies, string phase, int concurrency, HttpClient? api = null)
     {
         var results = new PostResult[bodies.Length];
         var next = -1;
@@ -905,7 +945,7 @@ internal sealed class Benchmark(BenchOptions o)
         {
             int i;
             while ((i = Interlocked.Increment(ref next)) < bodies.Length)
-                results[i] = await PostTradeAsync(bodies[i], Key(phase, i));
+                results[i] = await PostTradeAsync(bodies[i], Key(phase, i), api);
         })));
         return results;
     }
