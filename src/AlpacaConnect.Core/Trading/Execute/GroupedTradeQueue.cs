@@ -9,8 +9,8 @@ namespace AlpacaConnect.Core.Trading;
 /// arrive meanwhile (up to <see cref="TradingOptions.MaxTradesPerMessage"/>) wait and then share
 /// the next message. A lone trade is sent at once, alone, as before; under load one send and one
 /// delete serve many trades. Each caller still waits for the send that carries its trade, so a
-/// 202 still means "recorded and queued". One lane per visibility delay (at once; an inline hold;
-/// each follow-up delay), executions and follow-up checks apart.
+/// 202 still means "recorded and queued". One lane per visibility delay (at once; each follow-up
+/// delay), executions and follow-up checks apart.
 /// </summary>
 public sealed class GroupedTradeQueue(TradeQueue queue, IOptions<TradingOptions> options)
 {
@@ -20,7 +20,7 @@ public sealed class GroupedTradeQueue(TradeQueue queue, IOptions<TradingOptions>
     /// <summary>Queues <paramref name="message"/> in the next group for <paramref name="delay"/>; answers once that group is on the queue.</summary>
     public Task<SentGroup> SendAsync(TradeExecution message, TimeSpan? delay, CancellationToken ct)
     {
-        // Follow-up checks never share a message with executions: a held message is deleted when its executions are done.
+        // Follow-up checks never share a message with executions: a poisoned message then names one kind of work.
         var key = (delay ?? TimeSpan.Zero, message.FollowUp > 0);
         GroupCommit<TradeExecution, SentGroup> lane;
         lock (_lanes)
@@ -31,18 +31,6 @@ public sealed class GroupedTradeQueue(TradeQueue queue, IOptions<TradingOptions>
         return lane.AddAsync(message, ct);
     }
 
-    /// <summary>
-    /// One of a held group's trades needs nothing more from its message (done, or never recorded).
-    /// When every one of them says so, the message is deleted; if any did not finish, the message
-    /// stays and surfaces after its hold for the queue trigger, which finds the done ones closed.
-    /// </summary>
-    public async Task FinishAsync(SentGroup group, bool done, CancellationToken ct)
-    {
-        if (!group.CountDown(done))
-            return;
-        await queue.DeleteAsync(group.Receipt, ct);
-    }
-
     private async Task<SentGroup> SendGroupAsync(IReadOnlyList<TradeExecution> messages, TimeSpan delay)
     {
         var receipt = await queue.SendAsync(TradeExecution.Serialize(messages), delay == TimeSpan.Zero ? null : delay, CancellationToken.None);
@@ -50,21 +38,5 @@ public sealed class GroupedTradeQueue(TradeQueue queue, IOptions<TradingOptions>
     }
 }
 
-/// <summary>A message on the queue carrying <paramref name="Trades"/> trades; counts down as they finish.</summary>
-public sealed class SentGroup(SendReceipt receipt, int trades)
-{
-    private int _remaining = trades;
-    private int _unfinished;
-
-    public SendReceipt Receipt { get; } = receipt;
-
-    public int Trades { get; } = trades;
-
-    /// <summary>True for the last trade to finish when all of them finished: then the message may go.</summary>
-    internal bool CountDown(bool done)
-    {
-        if (!done)
-            Interlocked.Exchange(ref _unfinished, 1);
-        return Interlocked.Decrement(ref _remaining) == 0 && Volatile.Read(ref _unfinished) == 0;
-    }
-}
+/// <summary>A message on the queue carrying <paramref name="Trades"/> trades.</summary>
+public sealed record SentGroup(SendReceipt Receipt, int Trades);
