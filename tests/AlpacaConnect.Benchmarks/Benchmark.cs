@@ -674,7 +674,7 @@ internal sealed class Benchmark(BenchOptions o)
         Report.Add("Storage bound", F($"Azurite table upserts/s at C={o.Concurrency} ({BoundRounds} rounds)"),
             F($"{bound.RoundTripsPerS:0} /s ({bound.RoundTrips} in {bound.Seconds:0.0} s; rounds {PerRound(upserts)}; {bound.Latency.Short})"));
         Report.Add("Storage bound", "CPU cores busy: this process / Azurite / other", Cpu(bound.Cpu));
-        Report.Add("Storage bound", "storage-only replay of a trade's 4 calls (interleaved rounds)",
+        Report.Add("Storage bound", "storage-only replay of a trade's 2 calls, insert and replace (interleaved rounds)",
             F($"{_mix.TradesPerS:0.0} trades/s = {_mix.RoundTripsPerS:0} RT/s (rounds {PerRound(replays)} RT/s; per call {_mix.Latency.Short}; Azurite {(CpuClock.AzuriteFound ? F($"{_mix.Cpu.Azurite:0.00}") : "n/a")} cores)"));
         Report.Add("Storage bound", "replay RT/s / upsert RT/s: the share of the bound these calls can reach",
             F($"{_mix.RoundTripsPerS / bound.RoundTripsPerS:0.00} (Azurite CPU per call: upsert {bound.AzuriteMsPerRoundTrip:0.00} ms, replay {_mix.AzuriteMsPerRoundTrip:0.00} ms)"));
