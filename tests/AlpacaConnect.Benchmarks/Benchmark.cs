@@ -77,6 +77,8 @@ internal sealed class Benchmark(BenchOptions o)
             await ExactlyOnceAsync();
             await BaselineAsync();
             CompareToStorageBound();
+            await ServerMemoryAsync(serverGc: true);
+            await ServerMemoryAsync(serverGc: false);
         }
         catch (Exception ex)
         {
@@ -252,7 +254,7 @@ internal sealed class Benchmark(BenchOptions o)
     // ---------------------------------------------------------------- phase A
 
     /// <summary>Timer-paced POSTs at the phase A rate, each on its own task (open loop: a slow answer never delays the next send).</summary>
-    private async Task<(PostResult[] Results, double[] LagMs, long T0, long LastScheduled)> OpenLoopAsync(byte[][] bodies, string keyPrefix)
+    private async Task<(PostResult[] Results, double[] LagMs, long T0, long LastScheduled)> OpenLoopAsync(byte[][] bodies, string keyPrefix, HttpClient? api = null)
     {
         var results = new PostResult[bodies.Length];
         var lagMs = new double[bodies.Length];
@@ -272,7 +274,7 @@ internal sealed class Benchmark(BenchOptions o)
             }
             lagMs[i] = Clock.Ms(due, Stopwatch.GetTimestamp());
             var index = i;
-            sends[i] = Task.Run(async () => results[index] = await PostTradeAsync(bodies[index], Key(keyPrefix, index)));
+            sends[i] = Task.Run(async () => results[index] = await PostTradeAsync(bodies[index], Key(keyPrefix, index), api));
         }
         var lastScheduled = Stopwatch.GetTimestamp();
         await Task.WhenAll(sends);
@@ -633,9 +635,6 @@ internal sealed class Benchmark(BenchOptions o)
         // Clients and names of our own (no metric policy, no app): these calls are not the app's round trips.
         var table = new TableServiceClient(BenchSystem.StorageConnectionString).GetTableClient($"bound{_run}");
         await table.CreateIfNotExistsAsync();
-        var queue = new Azure.Storage.Queues.QueueClient(BenchSystem.StorageConnectionString, $"bound{_run}",
-            new Azure.Storage.Queues.QueueClientOptions { MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64 });
-        await queue.CreateIfNotExistsAsync();
         for (var i = 0; i < 20; i++)
             await table.UpsertEntityAsync(new TableEntity("warm", $"w{i}") { ["V"] = i }, TableUpdateMode.Replace);
 
@@ -645,7 +644,7 @@ internal sealed class Benchmark(BenchOptions o)
         {
             var warm0 = CpuClock.Mark();
             await UpsertsAsync(table, $"warm{round}-", 1);
-            await ReplayAsync(table, queue, 0.5);
+            await ReplayAsync(table, 0.5);
             var warm = CpuMark.CoresBetween(warm0, CpuClock.Mark());
             if (warm.JitMs < 0.02 * Stopwatch.GetElapsedTime(warm0.Ts).TotalMilliseconds)
                 break;
@@ -655,10 +654,9 @@ internal sealed class Benchmark(BenchOptions o)
         for (var round = 0; round < BoundRounds; round++)
         {
             upserts.Add(await UpsertsAsync(table, $"r{round}-", 2));
-            replays.Add(await ReplayAsync(table, queue, 2));
+            replays.Add(await ReplayAsync(table, 2));
         }
-        // Leftover messages and rows would make the app's calls dearer (Azurite's queue calls scan every message).
-        await queue.DeleteAsync();
+        // Leftover rows would make the app's calls dearer (Azurite scans a whole table for a query).
         await table.DeleteAsync();
 
         var bound = MixResult.Sum(upserts);
@@ -676,7 +674,7 @@ internal sealed class Benchmark(BenchOptions o)
         Report.Add("Storage bound", F($"Azurite table upserts/s at C={o.Concurrency} ({BoundRounds} rounds)"),
             F($"{bound.RoundTripsPerS:0} /s ({bound.RoundTrips} in {bound.Seconds:0.0} s; rounds {PerRound(upserts)}; {bound.Latency.Short})"));
         Report.Add("Storage bound", "CPU cores busy: this process / Azurite / other", Cpu(bound.Cpu));
-        Report.Add("Storage bound", "storage-only replay of a trade's 4 calls (interleaved rounds)",
+        Report.Add("Storage bound", "storage-only replay of a trade's 2 calls, insert and replace (interleaved rounds)",
             F($"{_mix.TradesPerS:0.0} trades/s = {_mix.RoundTripsPerS:0} RT/s (rounds {PerRound(replays)} RT/s; per call {_mix.Latency.Short}; Azurite {(CpuClock.AzuriteFound ? F($"{_mix.Cpu.Azurite:0.00}") : "n/a")} cores)"));
         Report.Add("Storage bound", "replay RT/s / upsert RT/s: the share of the bound these calls can reach",
             F($"{_mix.RoundTripsPerS / bound.RoundTripsPerS:0.00} (Azurite CPU per call: upsert {bound.AzuriteMsPerRoundTrip:0.00} ms, replay {_mix.AzuriteMsPerRoundTrip:0.00} ms)"));
@@ -702,7 +700,7 @@ internal sealed class Benchmark(BenchOptions o)
                 call_ms = _mix.Latency,
                 stalled = _mix.Stalled,
                 cpu_cores_busy = _mix.Cpu,
-                definition = "C workers, each trade the app's own calls with its own types, as an inline execution makes them: insert the TradeEntity (row key = the idempotency key's hash; no subscriber, so no outbox row), send the reference message held 30 s, Replace under the row's ETag after Record(filled), delete the message by its pop receipt. The app's storage work per trade without HTTP, Alpaca or the app's scheduling.",
+                definition = "C workers, each trade the app's own calls with its own types, as an inline execution makes them: insert the TradeEntity (row key = the idempotency key's hash; no subscriber, so no outbox row), Replace under the row's ETag after Record(filled); no queue message (the Server runs the trade inline) and no share of the group-committed index write (a few hundredths of a call per trade under load). The app's storage work per trade without HTTP, Alpaca or the app's scheduling.",
             },
         };
     }
@@ -757,7 +755,7 @@ internal sealed class Benchmark(BenchOptions o)
         });
 
     /// <summary>The storage calls of one inline execution per trade, replayed without the app.</summary>
-    private Task<MixResult> ReplayAsync(TableClient table, Azure.Storage.Queues.QueueClient queue, double minSeconds)
+    private Task<MixResult> ReplayAsync(TableClient table, double minSeconds)
     {
         var order = new AlpacaConnect.Core.Trading.TradeOrder { Symbol = Symbol, Side = "buy", Type = "market", TimeInForce = "day", Qty = "1" };
         var bodyHash = new string('a', 64);
@@ -767,7 +765,6 @@ internal sealed class Benchmark(BenchOptions o)
             var rowKey = AlpacaConnect.Core.Trading.TradeIds.RowKeyFor(Guid.NewGuid().ToString());
             var trade = AlpacaConnect.Core.Trading.TradeEntity.Accepted($"replay-u{w % Math.Max(1, o.Users)}", rowKey, "paper", order, DateTimeOffset.UtcNow, bodyHash);
             trade.ETag = (await table.AddEntityAsync(trade)).Headers.ETag!.Value;
-            var held = (await queue.SendMessageAsync((AlpacaConnect.Core.Trading.TradeExecution.Reference(trade) with { Inline = true }).Serialize(), TimeSpan.FromSeconds(30))).Value;
             trade.AlpacaOrderId = Guid.NewGuid().ToString();
             trade.AlpacaStatus = "filled";
             trade.FilledQty = "1";
@@ -775,8 +772,7 @@ internal sealed class Benchmark(BenchOptions o)
             trade.FilledAt = DateTimeOffset.UtcNow;
             trade.Record(AlpacaConnect.Core.Trading.TradeStatus.Filled, DateTimeOffset.UtcNow, "filled 1 @ 500.12");
             await table.UpdateEntityAsync(trade, trade.ETag, TableUpdateMode.Replace);
-            await queue.DeleteMessageAsync(held.MessageId, held.PopReceipt);
-            return (1, 4);
+            return (1, 2);
         });
     }
 
@@ -831,6 +827,44 @@ internal sealed class Benchmark(BenchOptions o)
         };
     }
 
+    /// <summary>
+    /// Issue #15 item 7: the Server's own resident memory, apart from this process's client and
+    /// Sandbox. The same Server with the same settings and storage (the users are connected) runs as
+    /// a process of its own and takes phase A's and phase B's load again; its RSS is read from /proc.
+    /// Once with its default server GC and once with workstation GC, which tells heap budget from
+    /// live data: what the two share is what the app holds.
+    /// </summary>
+    private async Task ServerMemoryAsync(bool serverGc)
+    {
+        var gc = serverGc ? "server" : "workstation";
+        Step($"memory: the Server as a process of its own ({gc} GC) under phase A's and phase B's load");
+        await using var server = await ServerProcess.StartAsync(_s.ServerConfig, serverGc);
+        using var api = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, UseCookies = false, AllowAutoRedirect = false })
+        {
+            BaseAddress = server.Url,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        api.DefaultRequestHeaders.Add("x-functions-key", BenchSystem.FunctionKey);
+        var started = server.RssBytes;
+        var tag = "m" + gc[0];
+        // As on the measured Server: one small trade per user first (compiled endpoints, a warm token cache).
+        var primed = await ClosedLoopAsync(_users.Select(u => TradeBody(u, limit: false, qty: "0.001")).ToArray(), tag + "p", Math.Min(16, o.Concurrency), api);
+        var idle = server.RssBytes;
+        var ack = (await OpenLoopAsync(Enumerable.Range(0, o.AckTrades).Select(i => TradeBody(_users[i % _users.Length], limit: false)).ToArray(), tag + "a", api)).Results;
+        var bodies = Enumerable.Range(0, o.Trades).Select(i => TradeBody(_users[i % _users.Length], limit: i / _users.Length % 2 == 1)).ToArray();
+        var closed = await ClosedLoopAsync(bodies, tag + "b", o.Concurrency, api);
+        // The executions that follow the last answers.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var (peak, after) = (server.PeakRssBytes, server.RssBytes);
+        var accepted = new[] { primed, ack, closed }.Sum(r => r.Count(x => x.Status == 202));
+        var sent = primed.Length + ack.Length + closed.Length;
+
+        Report.Add("Memory", F($"Server's own process, {gc} GC: RSS at start / primed / after the load"), F($"{Mb(started)} / {Mb(idle)} / {Mb(after)}"));
+        Report.Add("Memory", F($"Server's own process, {gc} GC: peak RSS under phase A + B load ({accepted} of {sent} trades accepted)"), Mb(peak),
+            serverGc ? "< 250 MiB" : "", serverGc ? peak < 250L * 1024 * 1024 : null);
+        Report.Data["server_memory_" + gc] = new { gc, rss_start_bytes = started, rss_primed_bytes = idle, rss_after_bytes = after, peak_rss_bytes = peak, trades_sent = sent, trades_accepted = accepted };
+    }
+
     private void ServerLogFigures()
     {
         var p = _s.Progress;
@@ -870,11 +904,11 @@ internal sealed class Benchmark(BenchOptions o)
         return content;
     }
 
-    private async Task<PostResult> PostTradeAsync(byte[] body, string key)
+    private async Task<PostResult> PostTradeAsync(byte[] body, string key, HttpClient? api = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/trades") { Content = Json(body) };
         request.Headers.Add("Idempotency-Key", key);
-        return await SendAsync(_s.Api, request, expect: HttpStatusCode.Accepted);
+        return await SendAsync(api ?? _s.Api, request, expect: HttpStatusCode.Accepted);
     }
 
     /// <summary>Times SendAsync (which reads the whole answer); on the expected status, takes "id" from the body.</summary>
@@ -897,7 +931,7 @@ internal sealed class Benchmark(BenchOptions o)
         }
     }
 
-    private async Task<PostResult[]> ClosedLoopAsync(byte[][] bodies, string phase, int concurrency)
+    private async Task<PostResult[]> ClosedLoopAsync(byte[][] bodies, string phase, int concurrency, HttpClient? api = null)
     {
         var results = new PostResult[bodies.Length];
         var next = -1;
@@ -905,7 +939,7 @@ internal sealed class Benchmark(BenchOptions o)
         {
             int i;
             while ((i = Interlocked.Increment(ref next)) < bodies.Length)
-                results[i] = await PostTradeAsync(bodies[i], Key(phase, i));
+                results[i] = await PostTradeAsync(bodies[i], Key(phase, i), api);
         })));
         return results;
     }

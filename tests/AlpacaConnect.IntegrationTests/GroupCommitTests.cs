@@ -70,23 +70,16 @@ public sealed class ServerGroupCommitTests
     private static readonly object Market = new { symbol = "SPY", side = "buy", type = "market", qty = "1", time_in_force = "day" };
 
     /// <summary>
-    /// Trades accepted while a queue send is on its way share the next message. The process dies
-    /// with all of them in flight at Alpaca: before the order was sent (after the message was), or
-    /// after Alpaca placed it but before it was recorded. The restarted process gets the messages
-    /// after the hold and each trade ends filled with exactly one order.
+    /// Trades queued while a queue send is on its way share the next message (the queue path, as in
+    /// the Functions host or with the Server's inline slots full); each ends filled with one order.
     /// </summary>
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Trades_that_shared_a_message_each_end_with_one_order_after_a_crash_mid_execution(bool orderPlaced)
+    [Fact]
+    public async Task Trades_queued_while_a_send_is_on_its_way_share_the_next_message()
     {
         var sends = new TradeSendGate();
-        var alpaca = new StallOrderPosts(stall: 4, afterPlacing: orderPlaced);
-        await using var s = await TestSystem.StartAsync(services =>
-        {
-            services.AddCrashingAlpacaCalls(alpaca);
-            services.Configure<QueueClientOptions>("Default", o => o.AddPolicy(sends, HttpPipelinePosition.PerRetry));
-        }, new Dictionary<string, string?> { ["Trading:InlineHold"] = "00:00:05" });
+        await using var s = await TestSystem.StartAsync(
+            services => services.Configure<QueueClientOptions>("Default", o => o.AddPolicy(sends, HttpPipelinePosition.PerRetry)),
+            new Dictionary<string, string?> { ["Trading:InlineExecutions"] = "0" });
         await s.ConnectAsync("gwen");
         await s.ConnectAsync("gil");
 
@@ -101,25 +94,56 @@ public sealed class ServerGroupCommitTests
             ids.Add(await t);
         Assert.Equal(new[] { 1, 3 }, sends.TradesPerMessage.Order());
 
+        foreach (var id in ids)
+            Assert.Equal("filled", (await s.WaitForTradeAsync(id, Settled, timeoutSeconds: 40)).GetProperty("status").GetString());
+        AssertOneOrderEach(ids, await s.SandboxOrdersAsync("gwen"), "gwen");
+        AssertOneOrderEach(ids, await s.SandboxOrdersAsync("gil"), "gil");
+        await GroupCommitTests.WaitForEmptyQueueAsync(s);
+    }
+
+    /// <summary>
+    /// The Server runs trades inline, with no queue message: the row and its index entry are the
+    /// record of the work. The process dies with all of them in flight at Alpaca: before the order
+    /// was sent, or after Alpaca placed it but before it was recorded. The restarted process's status
+    /// sync finds them overdue and queues them; each ends filled with exactly one order.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Inline_trades_each_end_with_one_order_after_a_crash_mid_execution(bool orderPlaced)
+    {
+        var alpaca = new StallOrderPosts(stall: 4, afterPlacing: orderPlaced);
+        await using var s = await TestSystem.StartAsync(services => services.AddCrashingAlpacaCalls(alpaca),
+            new Dictionary<string, string?> { ["Trading:StaleAcceptedAfter"] = "00:00:01" });
+        await s.ConnectAsync("gwen");
+        await s.ConnectAsync("gil");
+
+        var ids = new List<string>();
+        foreach (var user in new[] { "gwen", "gwen", "gil", "gil" })
+            ids.Add(await s.TradeAsync(user, Market));
         await alpaca.Stalled.Task.WaitAsync(TimeSpan.FromSeconds(20));
         foreach (var id in ids)
             Assert.Equal("accepted", (await s.GetTradeAsync(id)).GetProperty("status").GetString());
+        Assert.Equal(0, await s.QueueLengthAsync(Queues.TradeExecutions));
 
         await s.RestartServerAsync();
         foreach (var id in ids)
-            Assert.Equal("filled", (await s.WaitForTradeAsync(id, Settled, timeoutSeconds: 40)).GetProperty("status").GetString());
-        foreach (var user in new[] { "gwen", "gil" })
-        {
-            var mine = ids.Where(id => id.StartsWith(user + TradeIds.Separator, StringComparison.Ordinal)).Select(id => "acf-" + id[(id.IndexOf(TradeIds.Separator) + 1)..]);
-            Assert.Equal(mine.Order(), (await s.SandboxOrdersAsync(user)).Select(o => o.GetProperty("client_order_id").GetString()!).Order());
-        }
+            Assert.Equal("filled", (await s.WaitForTradeAsync(id, Settled, runSync: true, timeoutSeconds: 40)).GetProperty("status").GetString());
+        AssertOneOrderEach(ids, await s.SandboxOrdersAsync("gwen"), "gwen");
+        AssertOneOrderEach(ids, await s.SandboxOrdersAsync("gil"), "gil");
         await GroupCommitTests.WaitForEmptyQueueAsync(s);
         Assert.Equal(0, await s.QueueLengthAsync(Queues.TradeExecutions, poison: true));
     }
 
+    private static void AssertOneOrderEach(List<string> ids, List<System.Text.Json.JsonElement> orders, string user)
+    {
+        var mine = ids.Where(id => id.StartsWith(user + TradeIds.Separator, StringComparison.Ordinal)).Select(id => "acf-" + id[(id.IndexOf(TradeIds.Separator) + 1)..]);
+        Assert.Equal(mine.Order(), orders.Select(o => o.GetProperty("client_order_id").GetString()!).Order());
+    }
+
     /// <summary>
-    /// The process dies after the trade's row was written but before its message reached the queue
-    /// (the send never returns, so the caller never got its 202): the status sync finds the overdue
+    /// On the queue path, the process dies after the trade's row was written but before its message
+    /// reached the queue (the send never returns, so the caller never got its 202): the status sync finds the overdue
     /// accepted trade and queues it; one order.
     /// </summary>
     [Fact]
@@ -128,7 +152,7 @@ public sealed class ServerGroupCommitTests
         var sends = new TradeSendGate();
         await using var s = await TestSystem.StartAsync(
             services => services.Configure<QueueClientOptions>("Default", o => o.AddPolicy(sends, HttpPipelinePosition.PerRetry)),
-            new Dictionary<string, string?> { ["Trading:InlineHold"] = "00:00:05", ["Trading:StaleAcceptedAfter"] = "00:00:01" });
+            new Dictionary<string, string?> { ["Trading:InlineExecutions"] = "0", ["Trading:StaleAcceptedAfter"] = "00:00:01" });
         await s.ConnectAsync("gray");
 
         var key = "crash-before-send-" + Guid.NewGuid();
@@ -145,7 +169,7 @@ public sealed class ServerGroupCommitTests
         Assert.NotEqual(HttpStatusCode.Accepted, await StatusOrNoneAsync(post));
         Assert.Equal(0, await s.QueueLengthAsync(Queues.TradeExecutions));
 
-        await Task.Delay(TimeSpan.FromSeconds(6.5)); // the hold noted on the row, plus StaleAcceptedAfter
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // StaleAcceptedAfter past the due time noted on the row
         var trade = await s.WaitForTradeAsync(id, Settled, runSync: true, timeoutSeconds: 30);
         Assert.Equal("filled", trade.GetProperty("status").GetString());
         Assert.Single(await s.SandboxOrdersAsync("gray"));

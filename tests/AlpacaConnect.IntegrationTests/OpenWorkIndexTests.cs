@@ -49,7 +49,7 @@ public abstract class OpenWorkIndexTests(HostKind host)
         var filled = await s.TradeAsync("ida", new { symbol = "AAPL", side = "buy", type = "market", qty = "1", time_in_force = "day" });
         Assert.Equal("filled", (await s.WaitForTradeAsync(filled, ["filled"])).GetProperty("status").GetString());
 
-        // Both were indexed when accepted (before their rows were written).
+        // Both were indexed when accepted (with their rows).
         Assert.Equal(new[] { RowKey(resting), RowKey(filled) }.Order(), (await IndexRowsAsync(s, "ida")).Order());
 
         // The sync reads the index: the closed one leaves it, the working one is followed and stays.

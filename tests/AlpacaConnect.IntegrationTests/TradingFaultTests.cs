@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Storage;
 using AlpacaConnect.IntegrationTests.Infrastructure;
+using Azure.Core;
+using Azure.Storage.Queues;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http;
 
@@ -124,7 +126,7 @@ public sealed class ServerTradingFaultTests
 {
     private static readonly string[] Settled = TradingFaultTests.Settled;
 
-    /// <param name="inline">Server default: the accepting process runs the trade itself (the message is held as a backup); off, as in Functions: the queue runner does.</param>
+    /// <param name="inline">Server default: the accepting process runs the trade itself (no message; the sync is the backup); off, as in Functions: the queue runner does.</param>
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -134,7 +136,8 @@ public sealed class ServerTradingFaultTests
         await using var s = await TestSystem.StartAsync(services => services.AddCrashingAlpacaCalls(crash), settings: new Dictionary<string, string?>
         {
             ["Trading:InlineExecutions"] = inline ? "256" : "0",
-            ["Trading:InlineHold"] = "00:00:05",
+            // Inline there is no message: the restarted process's sync queues the overdue trade.
+            ["Trading:StaleAcceptedAfter"] = inline ? "00:00:01" : "00:01:00",
         });
         await s.ConnectAsync("kai");
 
@@ -143,7 +146,7 @@ public sealed class ServerTradingFaultTests
         Assert.Equal("accepted", (await s.GetTradeAsync(id)).GetProperty("status").GetString());
         Assert.Single(await s.SandboxOrdersAsync("kai"));
 
-        // The process dies with the message in flight; a fresh one picks the message up when it becomes visible.
+        // The process dies mid-run; a fresh one finishes it: the message when it becomes visible, or inline the sync.
         await s.RestartServerAsync();
         var trade = await s.WaitForTradeAsync(id, Settled, runSync: true, timeoutSeconds: 40);
 
@@ -154,10 +157,12 @@ public sealed class ServerTradingFaultTests
     }
 
     [Fact]
-    public async Task The_server_runs_an_accepted_trade_at_once_and_deletes_its_held_queue_message()
+    public async Task The_server_runs_an_accepted_trade_at_once_without_a_queue_message()
     {
-        // Held for 10 minutes: the queue runner cannot see the message, so only the inline run can finish the trade.
-        await using var s = await TestSystem.StartAsync(settings: new Dictionary<string, string?> { ["Trading:InlineHold"] = "00:10:00" });
+        var sends = new TradeSendGate();
+        sends.Release.SetResult();
+        await using var s = await TestSystem.StartAsync(
+            services => services.Configure<QueueClientOptions>("Default", o => o.AddPolicy(sends, HttpPipelinePosition.PerRetry)));
         await s.ConnectAsync("ina");
 
         var id = await s.TradeAsync("ina", new { symbol = "SPY", side = "buy", type = "market", qty = "1", time_in_force = "day" });
@@ -165,14 +170,16 @@ public sealed class ServerTradingFaultTests
 
         Assert.Equal("filled", trade.GetProperty("status").GetString());
         Assert.Single(await s.SandboxOrdersAsync("ina"));
-        Assert.Equal(0, await s.QueueLengthAsync(Queues.TradeExecutions));
+        Assert.Empty(sends.TradesPerMessage);
     }
 
     [Fact]
-    public async Task A_reused_idempotency_key_leaves_no_held_queue_message_behind()
+    public async Task A_reused_idempotency_key_places_nothing_more_and_queues_nothing()
     {
-        // The held reference is sent while the row is written; when the key turns out to be used, it is deleted.
-        await using var s = await TestSystem.StartAsync(settings: new Dictionary<string, string?> { ["Trading:InlineHold"] = "00:10:00" });
+        var sends = new TradeSendGate();
+        sends.Release.SetResult();
+        await using var s = await TestSystem.StartAsync(
+            services => services.Configure<QueueClientOptions>("Default", o => o.AddPolicy(sends, HttpPipelinePosition.PerRetry)));
         await s.ConnectAsync("ida");
         var key = "order-" + Guid.NewGuid();
         var order = new { symbol = "SPY", side = "buy", type = "market", qty = "1", time_in_force = "day" };
@@ -183,7 +190,7 @@ public sealed class ServerTradingFaultTests
         await s.WaitForTradeAsync(id, Settled, runSync: false, timeoutSeconds: 15);
 
         Assert.Single(await s.SandboxOrdersAsync("ida"));
-        Assert.Equal(0, await s.QueueLengthAsync(Queues.TradeExecutions));
+        Assert.Empty(sends.TradesPerMessage);
     }
 
     [Fact]
@@ -191,7 +198,8 @@ public sealed class ServerTradingFaultTests
     {
         await using var s = await TestSystem.StartAsync(
             services => services.AddCrashingAlpacaCalls(new AlwaysCrashOnOrderPost()),
-            new Dictionary<string, string?> { ["Trading:MaxDequeueCount"] = "2" });
+            // The queue path (inline, a throwing run is left to the sync, which queues it the same way).
+            new Dictionary<string, string?> { ["Trading:MaxDequeueCount"] = "2", ["Trading:InlineExecutions"] = "0" });
         await s.ConnectAsync("ned");
 
         var id = await s.TradeAsync("ned", new { symbol = "AAPL", side = "buy", type = "market", qty = "1", time_in_force = "day" });

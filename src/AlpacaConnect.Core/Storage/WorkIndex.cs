@@ -21,6 +21,11 @@ public sealed class WorkIndex(Tables tables, TimeProvider time)
 {
     public const int Shards = 16;
     private const string WrittenAt = "WrittenAt";
+    /// <summary>Table storage's limit on the entities of one entity-group transaction.</summary>
+    private const int MaxTransaction = 100;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, GroupCommit<(string Partition, string Row), bool>> _groups = new(StringComparer.Ordinal);
+    private int _nextShard;
 
     private TableClient Table => tables.Get(Tables.WorkIndex);
 
@@ -37,6 +42,29 @@ public sealed class WorkIndex(Tables tables, TimeProvider time)
     }
 
     public Task AddAsync(string kind, string partition, string row, CancellationToken ct) => AddAsync(kind, partition, [row], ct);
+
+    /// <summary>
+    /// Indexes one row as open work of <paramref name="kind"/> by group commit: the entries that
+    /// arrive while another write of the kind is on its way share the next transaction, in a shard
+    /// taken in turn (not the partition's), so under load one storage call indexes many rows of many
+    /// partitions. Such an entry can only be removed as read (<see cref="RemoveAsync(WorkEntry, CancellationToken)"/>).
+    /// </summary>
+    public Task AddGroupedAsync(string kind, string partition, string row, CancellationToken ct) =>
+        _groups.GetOrAdd(kind, k => new GroupCommit<(string Partition, string Row), bool>(MaxTransaction, entries => WriteGroupAsync(k, entries)))
+            .AddAsync((partition, row), ct);
+
+    private async Task<bool> WriteGroupAsync(string kind, IReadOnlyList<(string Partition, string Row)> entries)
+    {
+        var now = time.GetUtcNow();
+        var shard = ShardName(kind, (int)((uint)Interlocked.Increment(ref _nextShard) % Shards));
+        var actions = entries.Distinct().Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace,
+            new TableEntity(shard, Key(e.Partition, e.Row)) { [WrittenAt] = now })).ToList();
+        if (actions.Count == 1)
+            await Table.UpsertEntityAsync(actions[0].Entity, TableUpdateMode.Replace, CancellationToken.None);
+        else
+            await Table.SubmitTransactionAsync(actions, CancellationToken.None);
+        return true;
+    }
 
     /// <summary>Every entry of a kind: one key query per shard of the index's own (small) table.</summary>
     public async IAsyncEnumerable<WorkEntry> ListAsync(string kind, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)

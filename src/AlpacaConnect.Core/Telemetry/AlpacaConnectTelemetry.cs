@@ -26,7 +26,7 @@ public static class AlpacaConnectTelemetry
     /// <summary>How long a message waited in its queue before a handler took it.</summary>
     public static readonly Histogram<double> QueueAge = Meter.CreateHistogram<double>("alpaca_connect.queue.age", unit: "s", description: "Queue message age when handled");
 
-    /// <summary>Trades run inline by the accepting process: "done", or "handed-to-queue" when the queue finishes them.</summary>
+    /// <summary>Trades run inline by the accepting process: "done", or "handed-to-sync" when the status sync finishes them.</summary>
     public static readonly Counter<long> InlineExecutions = Meter.CreateCounter<long>("alpaca_connect.trades.inline", description: "Inline trade executions by outcome");
 
     /// <summary>

@@ -10,9 +10,9 @@ namespace AlpacaConnect.Core.Trading;
 /// key is enforced by the row itself: a second insert under it fails and finds the first trade.
 /// Every write goes through the outbox with the events the change raised: one entity alone when
 /// nobody wants them, one entity-group transaction with their outbox rows when someone does.
-/// A trade is indexed as open work (<see cref="WorkIndex"/>, kind <see cref="OpenKind"/>) before the
-/// insert that opens it (or the write that reopens it); the status sync reads that index, and
-/// removes the entries of trades it finds closed.
+/// A trade is indexed as open work (<see cref="WorkIndex"/>, kind <see cref="OpenKind"/>) with the
+/// insert that opens it (or before the write that reopens it); the status sync reads that index,
+/// and removes the entries of trades it finds closed.
 /// </summary>
 public sealed class TradeStore(Tables tables, EventOutbox outbox, WorkIndex index)
 {
@@ -26,12 +26,18 @@ public sealed class TradeStore(Tables tables, EventOutbox outbox, WorkIndex inde
     /// <summary>The key was used before: the same body means the same trade, another body a conflict.</summary>
     public sealed record KeyUsed(TradeEntity Trade, bool SameBody) : AcceptOutcome;
 
-    /// <summary>Indexes, then inserts the trade (its row key comes from its idempotency key and its BodyHash is set).</summary>
+    /// <summary>
+    /// Inserts the trade (its row key comes from its idempotency key and its BodyHash is set) and, at
+    /// the same time, indexes it as open work by group commit, so the accept waits for one round
+    /// trip's time, and under load the index costs a fraction of a call per trade. Both are done
+    /// when this returns. A used key answers the trade it names, and an open one is indexed again by
+    /// that same write, so a caller's retry repairs an accept whose index write failed after its insert.
+    /// </summary>
     public async Task<AcceptOutcome> AcceptAsync(TradeEntity trade, CancellationToken ct)
     {
+        var indexed = index.AddGroupedAsync(OpenKind, trade.PartitionKey, trade.RowKey, ct);
         try
         {
-            await index.AddAsync(OpenKind, trade.PartitionKey, trade.RowKey, ct);
             trade.ETag = await outbox.CommitAsync(Tables.Trades, new TableTransactionAction(TableTransactionActionType.Add, trade), trade.TakeEvents(), ct);
             trade.MarkStored();
         }
@@ -39,9 +45,32 @@ public sealed class TradeStore(Tables tables, EventOutbox outbox, WorkIndex inde
         {
             var existing = await GetAsync(trade.PartitionKey, trade.RowKey, ct)
                 ?? throw new InvalidOperationException("Table storage reported a conflict for a trade it does not have.", ex);
+            // The entry written meanwhile names that trade: if it is open, the entry must be there.
+            if (existing.IsOpen)
+                await indexed;
+            else
+                await Observe(indexed);
             return new KeyUsed(existing, existing.BodyHash == trade.BodyHash);
         }
+        catch
+        {
+            await Observe(indexed);
+            throw;
+        }
+        await indexed;
         return new Accepted(trade);
+    }
+
+    /// <summary>Waits for a write whose failure no longer matters (the entry of a trade that exists, or of one never written).</summary>
+    private static async Task Observe(Task write)
+    {
+        try
+        {
+            await write;
+        }
+        catch (Exception ex) when (ex is RequestFailedException or OperationCanceledException or HttpRequestException)
+        {
+        }
     }
 
     public async Task<TradeEntity?> GetAsync(string userId, string rowKey, CancellationToken ct)

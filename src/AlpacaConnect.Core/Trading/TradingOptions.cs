@@ -39,7 +39,7 @@ public sealed class TradingOptions
     /// <summary>
     /// An accepted trade without an order whose queue message is this long overdue (past the time
     /// noted on its row when the message was sent) is re-queued by the sync: its message was lost.
-    /// A message on its way (backoff, rate-limit wait, inline hold) is never doubled. Keep it above
+    /// A message on its way (backoff, rate-limit wait) is never doubled; neither is a trade the accepting process is running (inline, due at acceptance). Keep it above
     /// the longest attempt (Alpaca calls with their own retries), or the sync may supersede a
     /// delivery still at work (that one then stops at its next step).
     /// </summary>
@@ -52,10 +52,6 @@ public sealed class TradingOptions
     /// </summary>
     [Range(0, 4096)]
     public int InlineExecutions { get; set; }
-
-    /// <summary>How long an inline trade's queue message stays invisible: after it, the queue trigger takes over.</summary>
-    [Range(typeof(TimeSpan), "00:00:05", "00:10:00")]
-    public TimeSpan InlineHold { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Delays of the follow-up checks of a submitted order that Alpaca has not ended yet, counted

@@ -11,7 +11,7 @@ namespace AlpacaConnect.Core.Trading;
 /// it was accepted, plus that row's ETag, so the executor submits without reading storage first
 /// (round trips are the budget) and still learns, from a failed ETag match, that something (a
 /// cancel) changed the trade meanwhile. A reference (no <see cref="Order"/>) names the trade only:
-/// it is for deliveries that must read the row anyway (an inline run's held copy, a re-queue).
+/// it is for deliveries that must read the row anyway (a re-queue by the sync).
 /// </summary>
 public sealed record TradeExecution
 {

@@ -137,13 +137,20 @@ public sealed partial class TradeStatusSync(
     private async Task<List<TradeEntity>> OpenTradesAsync(List<WorkEntry> entries, CancellationToken ct)
     {
         var open = new List<TradeEntity>();
-        foreach (var entry in entries)
+        // A trade may have two entries (its accept's and a reopening's, in different shards): one read.
+        foreach (var same in entries.GroupBy(e => e.Row, StringComparer.Ordinal))
         {
-            var trade = await store.GetAsync(entry.Partition, entry.Row, ct);
+            var trade = await store.GetAsync(same.First().Partition, same.Key, ct);
             if (trade is { IsOpen: true })
                 open.Add(trade);
-            else if (trade is not null || time.GetUtcNow() - entry.WrittenAt > UnwrittenAfter)
-                await store.RemoveFromOpenIndexAsync(entry, ct);
+            else
+            {
+                foreach (var entry in same)
+                {
+                    if (trade is not null || time.GetUtcNow() - entry.WrittenAt > UnwrittenAfter)
+                        await store.RemoveFromOpenIndexAsync(entry, ct);
+                }
+            }
         }
         return open;
     }
