@@ -59,7 +59,7 @@ public static class SignalIds
 }
 
 /// <summary>The recorded signals of every hook: intake writes them, the fan-out completes them, the signal log reads them.</summary>
-public sealed class SignalLog(Tables tables, EventOutbox outbox, TimeProvider time)
+public sealed class SignalLog(Tables tables, EventOutbox outbox, WorkIndex index, TimeProvider time)
 {
     /// <summary>Outcomes per transaction: with one event each they stay within the 100-row limit.</summary>
     private const int OutcomesPerBatch = 50;
@@ -68,8 +68,17 @@ public sealed class SignalLog(Tables tables, EventOutbox outbox, TimeProvider ti
     public sealed record Recorded(string SignalId, DateTimeOffset ReceivedAt) : RecordOutcome(SignalId);
     public sealed record Duplicate(string SignalId) : RecordOutcome(SignalId);
 
-    /// <summary>A signal as intake hands it over.</summary>
-    public sealed record NewSignal(string HookId, SignalAlert Alert, string RawBody, bool RawBodyTruncated, string? Source, string DedupeKey, bool DedupeById, string Status, string? Reason);
+    /// <summary>A signal as intake hands it over, under the key intake chose (<see cref="SignalIds.NewKey"/> of <paramref name="ReceivedAt"/>) and indexed before.</summary>
+    public sealed record NewSignal(string HookId, string Key, DateTimeOffset ReceivedAt, SignalAlert Alert, string RawBody, bool RawBodyTruncated, string? Source, string DedupeKey, bool DedupeById, string Status, string? Reason);
+
+    /// <summary>
+    /// The <see cref="WorkIndex"/> kind of signals whose fan-out may not have run: partition = hook
+    /// id, row = the signal's key. Intake adds the entry before it records the signal (at the same
+    /// time as it reads the hook, so the ack waits for no extra round trip); the worker removes it
+    /// once the signal is no longer queued; <see cref="SignalRecovery"/> re-queues the fan-out of a
+    /// signal still queued after <see cref="SignalOptions.RecoverAfter"/>.
+    /// </summary>
+    public const string QueuedKind = "signals-queued";
 
     private TableClient Table => tables.Get(Tables.Signals);
 
@@ -81,8 +90,7 @@ public sealed class SignalLog(Tables tables, EventOutbox outbox, TimeProvider ti
     /// </summary>
     public async Task<RecordOutcome> RecordAsync(NewSignal signal, TimeSpan window, Func<string, DateTimeOffset, IEnumerable<DomainEvent>> events, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
-        var key = SignalIds.NewKey(now);
+        var (key, now) = (signal.Key, signal.ReceivedAt);
         var signalId = SignalIds.Compose(signal.HookId, key);
         var entity = new SignalEntity
         {
@@ -122,6 +130,58 @@ public sealed class SignalLog(Tables tables, EventOutbox outbox, TimeProvider ti
                 // An old claim by body: this is a new signal with the same text; take the claim over unless another copy just did.
                 claimAction = new TableTransactionAction(TableTransactionActionType.UpdateReplace, claim, existing.ETag);
             }
+        }
+    }
+
+    /// <summary>Indexes a signal about to be recorded as queued (a write-ahead: a queued signal is never unindexed).</summary>
+    public Task IndexQueuedAsync(string hookId, string key, CancellationToken ct) => index.AddAsync(QueuedKind, hookId, key, ct);
+
+    /// <summary>Removes a signal's entry (its fan-out ran, or it was never recorded as queued); one not there is fine.</summary>
+    public Task UnindexAsync(string hookId, string key, CancellationToken ct) => index.RemoveAsync(QueuedKind, hookId, [key], ct);
+
+    /// <summary>Entries of possibly queued signals: one key query per shard of the index's own table.</summary>
+    public IAsyncEnumerable<WorkEntry> QueuedIndexAsync(CancellationToken ct) => index.ListAsync(QueuedKind, ct);
+
+    /// <summary>Removes an entry as read, unless it was written again since.</summary>
+    public Task UnindexAsync(WorkEntry entry, CancellationToken ct) => index.RemoveAsync(entry, ct);
+
+    /// <summary>
+    /// Notes on a still-queued signal that its fan-out is queued again (when and how often), if the row
+    /// is as read; false if it changed meanwhile (the worker finished it, another run noted it first).
+    /// </summary>
+    public async Task<bool> TryMarkRequeuedAsync(SignalEntity signal, DateTimeOffset at, CancellationToken ct)
+    {
+        try
+        {
+            await Table.UpdateEntityAsync(new TableEntity(signal.PartitionKey, signal.RowKey)
+            {
+                [nameof(SignalEntity.RequeuedAt)] = at,
+                [nameof(SignalEntity.Requeues)] = (signal.Requeues ?? 0) + 1,
+            }, signal.ETag, TableUpdateMode.Merge, ct);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Ends a still-queued signal as failed, if the row is as read (false: it changed meanwhile).</summary>
+    public async Task<bool> TryFailAsync(SignalEntity signal, string reason, CancellationToken ct)
+    {
+        try
+        {
+            await Table.UpdateEntityAsync(new TableEntity(signal.PartitionKey, signal.RowKey)
+            {
+                ["Status"] = SignalStatus.Failed,
+                ["Reason"] = reason,
+                ["CompletedAt"] = time.GetUtcNow(),
+            }, signal.ETag, TableUpdateMode.Merge, ct);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return false;
         }
     }
 
@@ -249,6 +309,9 @@ public sealed class SignalEntity : ITableEntity
     public int? Placed { get; set; }
     public int? Refused { get; set; }
     public int? Failed { get; set; }
+    /// <summary>When <see cref="SignalRecovery"/> last queued its fan-out again, and how many times it has.</summary>
+    public DateTimeOffset? RequeuedAt { get; set; }
+    public int? Requeues { get; set; }
 
     [System.Runtime.Serialization.IgnoreDataMember] public string Key => RowKey[SignalIds.SignalRowPrefix.Length..];
     [System.Runtime.Serialization.IgnoreDataMember] public string Id => SignalIds.Compose(PartitionKey, Key);
