@@ -64,28 +64,18 @@ public sealed partial class SignalIntake : IDisposable
         if (doc is null)
             return Problems.MalformedBody(syntaxError! + " Nothing was recorded.");
 
-        // The signal's key is chosen now, so its work-index entry (the write-ahead that lets the
-        // recovery timer find a signal whose fan-out message never got queued) is written while the
-        // hook is read: no round trip of its own on the ack's path. An entry for an alert that ends
-        // up not queued (404, 422, refused, duplicate) is removed again, or by the timer.
         var now = _time.GetUtcNow();
-        var key = SignalIds.NewKey(now);
-        var indexing = SignalHookStore.LooksLikeId(hookId) ? _log.IndexQueuedAsync(hookId, key, ct) : null;
-        var hook = await _hooks.FindAsync(hookId, ct);
+        var hook = await _hooks.FindForAlertAsync(hookId, ct);
         if (hook is null || !_hooks.SecretMatches(hook, pathSecret ?? AlertParser.Passphrase(doc)) || !SourceAllowlist.Allows(hook.SourceList, address))
         {
             _failures.AttemptAcquire(source).Dispose();
             LogRefused(source);
-            await UnindexQuietlyAsync(indexing, hookId, key);
             return NotFound();
         }
 
         var parsed = AlertParser.Parse(doc, body);
         if (parsed.Alert is not { } alert)
-        {
-            await UnindexQuietlyAsync(indexing, hookId, key);
             return Problems.Validation(parsed.Errors, "The alert was not recorded; fix the alert's message and send it again.");
-        }
 
         var rules = hook.Rules;
         var refusal = rules.Paused ? "paused: The hook is paused (kill switch); nothing is placed."
@@ -99,10 +89,9 @@ public sealed partial class SignalIntake : IDisposable
         var raw = parsed.RedactedBody;
         var truncated = raw.Length > MaxStoredBodyChars;
         var status = refusal is null ? SignalStatus.Queued : SignalStatus.Refused;
-        // Nothing is recorded yet: a failed index write is a 5xx the sender may resend.
-        await indexing!;
+        // A queued signal is recorded with its pending marker (SignalRecovery's write-ahead) in the same transaction.
         var recorded = await _log.RecordAsync(
-            new SignalLog.NewSignal(hook.RowKey, key, now, alert, truncated ? raw[..MaxStoredBodyChars] : raw, truncated, address?.ToString(), dedupeKey, byId, status, refusal),
+            new SignalLog.NewSignal(hook.RowKey, SignalIds.NewKey(now), now, alert, truncated ? raw[..MaxStoredBodyChars] : raw, truncated, address?.ToString(), dedupeKey, byId, status, refusal),
             _options.DedupeWindow,
             (signalId, receivedAt) => Events(hook.RowKey, signalId, alert, status, refusal, receivedAt),
             ct);
@@ -110,7 +99,6 @@ public sealed partial class SignalIntake : IDisposable
         // Recorded (or found recorded): from here on the answer is 202, never a 5xx that would make the sender resend.
         if (recorded is SignalLog.Duplicate duplicate)
         {
-            _ = UnindexQuietlyAsync(indexing, hook.RowKey, key);
             LogDuplicate(duplicate.SignalId, hook.RowKey);
             return JsonBody.Ok(new SignalAccepted(duplicate.SignalId, true), StatusCodes.Status202Accepted);
         }
@@ -125,26 +113,8 @@ public sealed partial class SignalIntake : IDisposable
                 LogQueueFailed(recorded.SignalId, ex.GetType().Name, ex.Message);
             }
         }
-        else
-            _ = UnindexQuietlyAsync(indexing, hook.RowKey, key); // refused: there is no fan-out to recover
         LogRecorded(recorded.SignalId, hook.RowKey, alert.Ticker, alert.Action, status);
         return JsonBody.Ok(new SignalAccepted(recorded.SignalId, false, status, refusal), StatusCodes.Status202Accepted);
-    }
-
-    /// <summary>Removes the entry written for an alert that was not recorded as queued; a failure leaves it to the recovery timer.</summary>
-    private async Task UnindexQuietlyAsync(Task? indexing, string hookId, string key)
-    {
-        if (indexing is null)
-            return;
-        try
-        {
-            await indexing;
-            await _log.UnindexAsync(hookId, key, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or OperationCanceledException)
-        {
-            // The recovery timer removes an entry whose signal is not queued, or was never written.
-        }
     }
 
     /// <summary>A Table string property holds 32K UTF-16 characters; the body is capped below that.</summary>

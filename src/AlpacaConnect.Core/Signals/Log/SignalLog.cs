@@ -26,15 +26,18 @@ public static class SignalStatus
 /// <summary>
 /// Signal ids locate their row: "{hook id}~{key}", partition = hook id, key = inverted receive
 /// ticks + random hex, so a hook's signals list newest first from one partition. The same partition
-/// holds the dedupe rows ("dd~...") and each signal's outcomes ("out~{key}~{user}~{env}"), so a
-/// signal, its dedupe claim and its events commit in one entity-group transaction, and its
-/// outcomes in batches of up to 100 rows.
+/// holds the dedupe rows ("dd~..."), each signal's outcomes ("out~{key}~{user}~{env}") and a
+/// pending marker ("q~{key}") for each signal whose fan-out has not run, so a signal, its dedupe
+/// claim, its marker and its events commit in one entity-group transaction, and its outcomes in
+/// batches of up to 100 rows.
 /// </summary>
 public static class SignalIds
 {
     public const string SignalRowPrefix = "sig~";
     public const string DedupeRowPrefix = "dd~";
     public const string OutcomeRowPrefix = "out~";
+    /// <summary>A signal recorded as queued whose fan-out has not completed: <see cref="SignalRecovery"/> finds them by this key range.</summary>
+    public const string PendingRowPrefix = "q~";
 
     public static string NewKey(DateTimeOffset receivedAt) =>
         (DateTimeOffset.MaxValue.UtcTicks - receivedAt.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
@@ -59,7 +62,7 @@ public static class SignalIds
 }
 
 /// <summary>The recorded signals of every hook: intake writes them, the fan-out completes them, the signal log reads them.</summary>
-public sealed class SignalLog(Tables tables, EventOutbox outbox, WorkIndex index, TimeProvider time)
+public sealed class SignalLog(Tables tables, EventOutbox outbox, TimeProvider time)
 {
     /// <summary>Outcomes per transaction: with one event each they stay within the 100-row limit.</summary>
     private const int OutcomesPerBatch = 50;
@@ -68,22 +71,15 @@ public sealed class SignalLog(Tables tables, EventOutbox outbox, WorkIndex index
     public sealed record Recorded(string SignalId, DateTimeOffset ReceivedAt) : RecordOutcome(SignalId);
     public sealed record Duplicate(string SignalId) : RecordOutcome(SignalId);
 
-    /// <summary>A signal as intake hands it over, under the key intake chose (<see cref="SignalIds.NewKey"/> of <paramref name="ReceivedAt"/>) and indexed before.</summary>
+    /// <summary>A signal as intake hands it over, under the key intake chose (<see cref="SignalIds.NewKey"/> of <paramref name="ReceivedAt"/>).</summary>
     public sealed record NewSignal(string HookId, string Key, DateTimeOffset ReceivedAt, SignalAlert Alert, string RawBody, bool RawBodyTruncated, string? Source, string DedupeKey, bool DedupeById, string Status, string? Reason);
-
-    /// <summary>
-    /// The <see cref="WorkIndex"/> kind of signals whose fan-out may not have run: partition = hook
-    /// id, row = the signal's key. Intake adds the entry before it records the signal (at the same
-    /// time as it reads the hook, so the ack waits for no extra round trip); the worker removes it
-    /// once the signal is no longer queued; <see cref="SignalRecovery"/> re-queues the fan-out of a
-    /// signal still queued after <see cref="SignalOptions.RecoverAfter"/>.
-    /// </summary>
-    public const string QueuedKind = "signals-queued";
 
     private TableClient Table => tables.Get(Tables.Signals);
 
     /// <summary>
-    /// Claims the dedupe key and records the signal with its events, in one transaction. The claim
+    /// Claims the dedupe key and records the signal with its events (and, when it is queued, its
+    /// pending marker: a write-ahead in the same transaction, so a queued signal always has one and
+    /// the ack pays no round trip for it), in one transaction. The claim
     /// is a conditional insert: of concurrent copies exactly one commits, the others find its claim
     /// and answer as duplicates. A claim by body expires after <paramref name="window"/> and is then
     /// taken over (ETag-guarded); a claim by the alert's id never expires.
@@ -113,7 +109,10 @@ public sealed class SignalLog(Tables tables, EventOutbox outbox, WorkIndex index
         {
             try
             {
-                await outbox.CommitAsync(Tables.Signals, [claimAction, new TableTransactionAction(TableTransactionActionType.Add, entity)], events(signalId, now), ct);
+                List<TableTransactionAction> rows = [claimAction, new TableTransactionAction(TableTransactionActionType.Add, entity)];
+                if (signal.Status == SignalStatus.Queued)
+                    rows.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(signal.HookId, SignalIds.PendingRowPrefix + key) { ["ReceivedAt"] = now }));
+                await outbox.CommitAsync(Tables.Signals, rows, events(signalId, now), ct);
                 return new Recorded(signalId, now);
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404 && attempt < 3)
@@ -133,17 +132,25 @@ public sealed class SignalLog(Tables tables, EventOutbox outbox, WorkIndex index
         }
     }
 
-    /// <summary>Indexes a signal about to be recorded as queued (a write-ahead: a queued signal is never unindexed).</summary>
-    public Task IndexQueuedAsync(string hookId, string key, CancellationToken ct) => index.AddAsync(QueuedKind, hookId, key, ct);
+    /// <summary>The pending markers of one hook's signals: one key-range query in the hook's partition.</summary>
+    public async IAsyncEnumerable<TableEntity> PendingAsync(string hookId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var filter = TableKeys.Between(hookId, SignalIds.PendingRowPrefix, SignalIds.PendingRowPrefix + "\u007f");
+        await foreach (var row in Table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey", "ReceivedAt"], cancellationToken: ct))
+            yield return row;
+    }
 
-    /// <summary>Removes a signal's entry (its fan-out ran, or it was never recorded as queued); one not there is fine.</summary>
-    public Task UnindexAsync(string hookId, string key, CancellationToken ct) => index.RemoveAsync(QueuedKind, hookId, [key], ct);
-
-    /// <summary>Entries of possibly queued signals: one key query per shard of the index's own table.</summary>
-    public IAsyncEnumerable<WorkEntry> QueuedIndexAsync(CancellationToken ct) => index.ListAsync(QueuedKind, ct);
-
-    /// <summary>Removes an entry as read, unless it was written again since.</summary>
-    public Task UnindexAsync(WorkEntry entry, CancellationToken ct) => index.RemoveAsync(entry, ct);
+    /// <summary>Removes a signal's pending marker (its fan-out ran, or it ended otherwise); one not there is fine.</summary>
+    public async Task RemovePendingAsync(string hookId, string key, CancellationToken ct)
+    {
+        try
+        {
+            await Table.DeleteEntityAsync(hookId, SignalIds.PendingRowPrefix + key, ETag.All, ct);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+        }
+    }
 
     /// <summary>
     /// Notes on a still-queued signal that its fan-out is queued again (when and how often), if the row
@@ -272,9 +279,14 @@ public sealed class SignalLog(Tables tables, EventOutbox outbox, WorkIndex index
         }
     }
 
-    /// <summary>Sets the signal's final status and counts (a merge: the body and the alert stay as they are).</summary>
-    public async Task CompleteAsync(string hookId, string key, string status, string? reason, int placed, int refused, int failed, CancellationToken ct) =>
-        await Table.UpdateEntityAsync(new TableEntity(hookId, SignalIds.SignalRowPrefix + key)
+    /// <summary>
+    /// Sets the signal's final status and counts (a merge: the body and the alert stay as they are)
+    /// and removes its pending marker, in one transaction; a signal with no marker (it went already)
+    /// gets the merge alone.
+    /// </summary>
+    public async Task CompleteAsync(string hookId, string key, string status, string? reason, int placed, int refused, int failed, CancellationToken ct)
+    {
+        var change = new TableTransactionAction(TableTransactionActionType.UpdateMerge, new TableEntity(hookId, SignalIds.SignalRowPrefix + key)
         {
             ["Status"] = status,
             ["Reason"] = reason,
@@ -282,7 +294,16 @@ public sealed class SignalLog(Tables tables, EventOutbox outbox, WorkIndex index
             ["Refused"] = refused,
             ["Failed"] = failed,
             ["CompletedAt"] = time.GetUtcNow(),
-        }, ETag.All, TableUpdateMode.Merge, ct);
+        }, ETag.All);
+        try
+        {
+            await Table.SubmitTransactionAsync([change, new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(hookId, SignalIds.PendingRowPrefix + key), ETag.All)], ct);
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status == 404)
+        {
+            await Table.UpdateEntityAsync(change.Entity, ETag.All, TableUpdateMode.Merge, ct);
+        }
+    }
 }
 
 public sealed class SignalEntity : ITableEntity

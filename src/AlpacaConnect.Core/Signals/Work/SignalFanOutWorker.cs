@@ -53,15 +53,14 @@ public sealed partial class SignalFanOutWorker(
             outcomes.Count(o => o.Status == SubscriberOutcome.Placed), outcomes.Count(o => o.Status == SubscriberOutcome.Refused),
             outcomes.Count(o => o.Status == SubscriberOutcome.Failed), ct);
         LogCompleted(signal.Id, followers.Count);
-        await UnindexAsync(hookId, key);
     }
 
-    /// <summary>The signal is no longer queued: its entry leaves the work index (if this fails, the recovery timer removes it).</summary>
+    /// <summary>The signal is no longer queued: its pending marker goes (if this fails, the recovery timer removes it).</summary>
     private async Task UnindexAsync(string hookId, string key)
     {
         try
         {
-            await log.UnindexAsync(hookId, key, CancellationToken.None);
+            await log.RemovePendingAsync(hookId, key, CancellationToken.None);
         }
         catch (Azure.RequestFailedException ex)
         {
@@ -97,7 +96,7 @@ public sealed partial class SignalFanOutWorker(
             Id = "evt_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(type + "|" + about)))[..32],
         };
 
-    [LoggerMessage(LogLevel.Warning, "Signal {SignalId} is done but its work-index entry could not be removed ({Error}); the recovery timer removes it")]
+    [LoggerMessage(LogLevel.Warning, "Signal {SignalId} is done but its pending marker could not be removed ({Error}); the recovery timer removes it")]
     private partial void LogUnindexFailed(string signalId, string error);
 
     [LoggerMessage(LogLevel.Information, "Signal {SignalId} fanned out to {Subscribers} subscribers")]
