@@ -81,6 +81,10 @@ param statusSyncSchedule string = '0 */1 * * * *'
 @minLength(11)
 param scheduleTimerSchedule string = '0 */1 * * * *'
 
+@description('NCRONTAB schedule (6 fields, with seconds) of the timer that re-queues the fan-out of signals left queued (Signals__RecoverySchedule). Default: every minute at :45.')
+@minLength(11)
+param signalRecoverySchedule string = '45 */1 * * * *'
+
 // ---------------------------------------------------------------------------
 // Hosting
 // ---------------------------------------------------------------------------
@@ -275,6 +279,7 @@ module appSettings 'app/app-settings.bicep' = {
       Webhooks__SweepSchedule: webhookSweepSchedule
       Retention__Schedule: retentionSchedule
       Schedules__TimerSchedule: scheduleTimerSchedule
+      Signals__RecoverySchedule: signalRecoverySchedule
     }
   }
 }

@@ -6,7 +6,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace AlpacaConnect.Functions;
 
 /// <summary>Signals: hooks and subscribers (key), the anonymous alert endpoint (the hook's secret is the auth), the signal log.</summary>
-public sealed class SignalFunctions(SignalHooksApi hooks, SignalIntake intake, SignalLogApi log, SignalFanOutWorker worker)
+public sealed class SignalFunctions(SignalHooksApi hooks, SignalIntake intake, SignalLogApi log, SignalFanOutWorker worker, SignalRecovery recovery)
 {
     [Function("CreateSignalHook")]
     public Task<IResult> Create([HttpTrigger(AuthorizationLevel.Function, "post", Route = "signal-hooks")] HttpRequest request) =>
@@ -71,4 +71,9 @@ public sealed class SignalFunctions(SignalHooksApi hooks, SignalIntake intake, S
     [Function("SettlePoisonedSignal")]
     public Task SettlePoison([QueueTrigger(Queues.SignalFanOuts + Queues.PoisonSuffix)] string message, CancellationToken cancellationToken) =>
         worker.SettlePoisonAsync(Queues.AsText(message), cancellationToken);
+
+    /// <summary>Re-queues the fan-out of signals left queued (their message never reached the queue, or was lost).</summary>
+    [Function("RecoverSignals")]
+    public Task Recover([TimerTrigger("%Signals:RecoverySchedule%")] TimerInfo timer, CancellationToken cancellationToken) =>
+        recovery.RunAsync(cancellationToken);
 }

@@ -25,6 +25,9 @@ internal sealed record BenchOptions
     /// <summary>signal-fanout: the connections one signal fans out to.</summary>
     public int Subscribers { get; init; } = 1000;
 
+    /// <summary>signal-ack: the hook's followers (each alert fans out to them beside the acks; 0 = a fan-out that places nothing).</summary>
+    public int Followers { get; init; } = 2;
+
     /// <summary>sync-scale: closed trades (and dispatched events) seeded before the second measurement.</summary>
     public int Closed { get; init; } = 100_000;
 
@@ -52,7 +55,7 @@ internal sealed record BenchOptions
             signal-fanout   one signal fanned out to --subscribers N connections (default 1000)
                             vs a direct client                           (SignalFanOutBench.cs)
             signal-ack      alert ack latency, --ack-trades alerts at --rate (defaults there:
-                            1000 at 50/s)                                   (SignalAckBench.cs)
+                            1000 at 50/s; --followers N, default 2)         (SignalAckBench.cs)
             schedules       10,000 schedules, 1,000 due in one minute, through the schedules'
                             timer                                        (ScheduleBenchmark.cs)
         """;
@@ -87,6 +90,7 @@ internal sealed record BenchOptions
                 "--scenario" => o with { Scenario = Next() is var n && Scenarios.Contains(n) ? n : throw new ArgumentException($"--scenario must be one of {string.Join(", ", Scenarios)}.") },
                 "--subscribers" => o with { Subscribers = Int(1) },
                 "--closed" => o with { Closed = Int(0) },
+                "--followers" => o with { Followers = Int(0) },
                 "-h" or "--help" => throw new HelpRequested(),
                 _ => throw new ArgumentException($"Unknown argument '{args[i]}'."),
             };

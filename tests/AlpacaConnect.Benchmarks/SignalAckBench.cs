@@ -26,7 +26,7 @@ internal sealed class SignalAckBench(BenchOptions o)
         {
             _s = await BenchSystem.StartAsync(o);
             await _s.SetPriceAsync("SPY", "500");
-            var users = new[] { $"ack-{_run}-a", $"ack-{_run}-b" };
+            var users = Enumerable.Range(0, o.Followers).Select(i => $"ack-{_run}-{i}").ToArray();
             foreach (var user in users)
                 await _s.ConnectAsync(user);
             var created = await _s.Api.PostAsJsonAsync("/api/signal-hooks", new { name = "benchmark" });
@@ -39,13 +39,38 @@ internal sealed class SignalAckBench(BenchOptions o)
 
             var leadIn = Math.Max(50, (int)o.Rate * 2);
             await SendAsync(url, "lead", leadIn);
+            var requests0 = StorageRequestLog.Requests();
+            var cpu0 = CpuClock.Mark();
+            var from = System.Diagnostics.Stopwatch.GetTimestamp();
+            using var pool = ThreadPoolWatch.Start();
             var results = await SendAsync(url, "timed", o.AckTrades);
+            var to = System.Diagnostics.Stopwatch.GetTimestamp();
+            var cpu = CpuMark.CoresBetween(cpu0, CpuClock.Mark());
+            var requests = StorageRequestLog.Requests() - requests0;
+            var durations = StorageRequestLog.DurationsBetween(from, to);
             var acks = Latency.Of(results.Where(r => r.Status == 202).Select(r => r.Ms));
             Report.Add("Signal ack", F($"alerts at {o.Rate:0.#}/s open loop (202 / other)"), F($"{results.Count(r => r.Status == 202)} / {results.Count(r => r.Status != 202)}"), "all 202", results.All(r => r.Status == 202));
             Report.Add("Signal ack", "POST /api/signals/{hook}/{secret} ack p50", F($"{acks.P50:0.00} ms"));
             Report.Add("Signal ack", "ack p99 / max", F($"{acks.P99:0.00} ms / {acks.Max:0.00} ms"), "p99 < 50 ms", acks.P99 < 50);
-            Report.Add("Signal ack", F($"untimed lead-in ({leadIn} alerts, same rate)"), "");
-            Report.Data["signal_ack"] = new { rate = o.Rate, alerts = o.AckTrades, acks };
+            Report.Add("Signal ack", F($"untimed lead-in ({leadIn} alerts, same rate); followers"), F($"{o.Followers}"));
+            // Storage calls per alert while the timed alerts were sent, the ack's and the fan-out's. With
+            // no followers these are the ack's alone: its hook reads (the signalhooks GETs beyond the
+            // worker's one per message; it reads the signal once per message), its transaction (the
+            // $batch POSTs beyond the worker's one completing batch per message), the queue send.
+            double Per(string key) => (double)requests[key] / o.AckTrades;
+            if (o.Followers == 0)
+                Report.Add("Signal ack", "storage round trips per ack: hook read + transaction + queue send",
+                    F($"{Per("table signalhooks GET") - Per("table signals GET"):0.00} + {Per("table $batch POST") - Per("table signals GET"):0.00} + {Per("queue signal-fanouts POST"):0.00}"), "load-independent");
+            foreach (var (key, count) in requests.ByKey.OrderByDescending(r => r.Value))
+            {
+                var d = durations.TryGetValue(key, out var list) ? Latency.Of(list) : null;
+                Report.Add("Signal ack", "  " + key, F($"{(double)count / o.AckTrades:0.00} per alert") + (d is null ? "" : F($"; p50 {d.P50:0.0} / p99 {d.P99:0.0} ms")));
+            }
+            Report.Add("Signal ack", "CPU cores: this process / Azurite / others", F($"{cpu.Self:0.00} / {cpu.Azurite:0.00} / {cpu.Other:0.00} (of {Environment.ProcessorCount})"));
+            Report.Add("Signal ack", "thread pool: max threads / max queued work items", F($"{pool.MaxThreads} / {pool.MaxQueued}"));
+            if (cpu.Other >= 0.25)
+                Report.Notes.Add(F($"CONTAMINATED: other processes used {cpu.Other:0.00} of {Environment.ProcessorCount} cores during the timed alerts; rerun on a quiet machine."));
+            Report.Data["signal_ack"] = new { rate = o.Rate, alerts = o.AckTrades, followers = o.Followers, acks, requests = requests.ByKey, cpu };
             return null;
         }
         catch (Exception ex)
@@ -83,4 +108,40 @@ internal sealed class SignalAckBench(BenchOptions o)
     }
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>Samples the thread pool every 10 ms: a starved pool shows as queued work items and a growing thread count.</summary>
+internal sealed class ThreadPoolWatch : IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Thread _thread;
+
+    public int MaxThreads { get; private set; }
+    public long MaxQueued { get; private set; }
+
+    private ThreadPoolWatch()
+    {
+        _thread = new Thread(() =>
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                MaxThreads = Math.Max(MaxThreads, ThreadPool.ThreadCount);
+                MaxQueued = Math.Max(MaxQueued, ThreadPool.PendingWorkItemCount);
+                Thread.Sleep(10);
+            }
+        })
+        {
+            IsBackground = true,
+        };
+        _thread.Start();
+    }
+
+    public static ThreadPoolWatch Start() => new();
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _thread.Join();
+        _stop.Dispose();
+    }
 }

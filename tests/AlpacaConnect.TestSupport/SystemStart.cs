@@ -67,6 +67,9 @@ public static class SystemStart
             ["Retention:Schedule"] = "0 0 0 1 1 *",
             ["Webhooks:SweepSchedule"] = "0 0 0 1 1 *",
             ["Schedules:TimerSchedule"] = "0 0 0 1 1 *",
+            ["Signals:RecoverySchedule"] = "0 0 0 1 1 *",
+            // Tests run the recovery timer themselves, on signals they left queued on purpose.
+            ["Signals:RecoverAfter"] = "00:00:02",
         };
 
     /// <summary>A fresh 256-bit key, base64 (the token encryption key, a link-signing secret).</summary>

@@ -32,6 +32,26 @@ public sealed class SignalOptions
     /// </summary>
     public string? ClientAddressHeader { get; set; }
 
+    /// <summary>
+    /// How long the alert endpoint reuses a hook it read (per instance; 0 = read it for every alert).
+    /// A change through another instance (a rotation, a delete, a pause) reaches this one's alerts
+    /// within it; the fan-out always reads the hook itself, so a pause stops orders at once.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan HookCacheDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>NCRONTAB (with seconds) of the timer that re-queues the fan-out of signals left queued (<see cref="SignalRecovery"/>; Functions timer RecoverSignals, the Server's runner).</summary>
+    [Required]
+    public string RecoverySchedule { get; set; } = "45 */1 * * * *";
+
+    /// <summary>
+    /// How long a signal may stay queued after it was received (or last re-queued) before its fan-out
+    /// is queued again. Longer than a fan-out's message takes to be handled and retried in the normal
+    /// course; a re-run it starts is safe (idempotency keys), only wasted work.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan RecoverAfter { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Deliveries of a signal-fanouts message that keeps throwing before it is poisoned (defaults to host.json's maxDequeueCount, never above it).</summary>
     [Range(1, 100)]
     public int MaxDequeueCount { get; set; } = 5;

@@ -27,6 +27,7 @@ public static class SignalsServiceCollectionExtensions
         services.AddSingleton<SignalHooksApi>();
         services.AddSingleton<SignalLogApi>();
         services.AddSingleton<SignalFanOutWorker>();
+        services.AddSingleton<SignalRecovery>();
         services.AddOutboxTable(Tables.Signals);
         return services;
     }

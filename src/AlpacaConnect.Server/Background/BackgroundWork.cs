@@ -39,6 +39,10 @@ internal static class BackgroundWork
             sp.GetRequiredService<IOptions<TradingOptions>>().Value.StatusSyncSchedule,
             (services, ct) => services.GetRequiredService<TradeStatusSync>().RunAsync(ct),
             sp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ScheduledRunner>>()));
+        services.AddSingleton<IHostedService>(sp => new ScheduledRunner("signal recovery",
+            sp.GetRequiredService<IOptions<SignalOptions>>().Value.RecoverySchedule,
+            (services, ct) => services.GetRequiredService<SignalRecovery>().RunAsync(ct),
+            sp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ScheduledRunner>>()));
         services.AddSingleton<IHostedService>(sp => new ScheduledRunner("retention",
             sp.GetRequiredService<IOptions<RetentionOptions>>().Value.Schedule,
             (services, ct) => services.GetRequiredService<RetentionSweep>().RunAsync(ct),

@@ -185,6 +185,12 @@ public sealed class TestSystem : IAsyncDisposable
             ? _functions.RunFunctionAsync("SyncTradeStatus")
             : Services.GetRequiredService<TradeStatusSync>().RunAsync(default);
 
+    /// <summary>The signal recovery timer now: in-process on the Server, through the host's admin API on Functions.</summary>
+    public Task RecoverSignalsAsync() =>
+        _functions is not null
+            ? _functions.RunFunctionAsync("RecoverSignals")
+            : Services.GetRequiredService<AlpacaConnect.Core.Signals.SignalRecovery>().RunAsync(default);
+
     public TableClient Table(string name) => Services.GetRequiredService<Tables>().Get(name);
 
     public async Task<int> CountRowsAsync(string table)

@@ -112,6 +112,84 @@ public abstract class SignalEndToEndTests<THost>(SignalUsersFixture<THost> fixtu
             (await S.GetSignalAsync(accepted.SignalId)).GetProperty("outcomes").EnumerateArray().Select(o => o.GetProperty("trades")[0].GetProperty("id").GetString()).Order());
     }
 
+    /// <summary>The fan-out queue is gone while the alert is acked: the signal is recorded, its message never reaches the queue (as if the process died after the record).</summary>
+    private async Task<string> AlertWithNoFanOutMessageAsync(CreatedHook hook, string body)
+    {
+        var queue = S.Services.GetRequiredService<Queues>().Get(Queues.SignalFanOuts);
+        await queue.DeleteIfExistsAsync();
+        try
+        {
+            return (await SignalClient.AcceptedAsync(await S.AlertAsync(hook, body))).SignalId;
+        }
+        finally
+        {
+            await queue.CreateIfNotExistsAsync();
+        }
+    }
+
+    /// <summary>The signals with a pending marker (recorded queued, fan-out not completed) in the hook's partition.</summary>
+    private async Task<List<string>> PendingAsync(CreatedHook hook)
+    {
+        var rows = new List<string>();
+        await foreach (var row in S.Table(Tables.Signals).QueryAsync<TableEntity>(
+            TableKeys.Between(hook.Id, SignalIds.PendingRowPrefix, SignalIds.PendingRowPrefix + "\u007f"), select: ["RowKey"]))
+            rows.Add(SignalIds.Compose(hook.Id, row.RowKey[SignalIds.PendingRowPrefix.Length..]));
+        return rows;
+    }
+
+    [SkippableFact]
+    public async Task A_signal_whose_fan_out_message_never_reached_the_queue_is_fanned_out_by_the_recovery_timer_once_per_subscriber()
+    {
+        await S.SetPriceAsync("AMZN", "50.00");
+        var hook = await HookWithFollowersAsync();
+        var signalId = await AlertWithNoFanOutMessageAsync(hook, SignalClient.TradingViewAlert(ticker: "AMZN", close: "50.00", id: "lost-message"));
+
+        // Recorded with its pending marker, and nothing fans it out: no message exists.
+        Assert.Contains(signalId, await PendingAsync(hook));
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // past Signals:RecoverAfter (2 s in tests)
+        Assert.Equal("queued", (await S.GetSignalAsync(signalId)).GetProperty("signal").GetProperty("status").GetString());
+        foreach (var user in new[] { "sig-qty", "sig-usd", "sig-pct" })
+            Assert.Empty(await OrdersAsync(user, "AMZN"));
+
+        await S.RecoverSignalsAsync();
+        var signal = await S.WaitForSignalAsync(signalId, Done);
+        Assert.Equal("completed", signal.GetProperty("signal").GetProperty("status").GetString());
+        Assert.Equal(3, signal.GetProperty("signal").GetProperty("placed").GetInt32());
+        foreach (var user in new[] { "sig-qty", "sig-usd", "sig-pct" })
+            Assert.Single(await OrdersAsync(user, "AMZN"));
+
+        // Done: the marker goes (with the completion), and further runs (and a late copy of the message) change nothing.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await PendingAsync(hook)).Contains(signalId) && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+        Assert.DoesNotContain(signalId, await PendingAsync(hook));
+        await S.RecoverSignalsAsync();
+        await S.Services.GetRequiredService<SignalFanOutQueue>().EnqueueAsync(SignalFanOutMessage.For(signalId), default);
+        await Task.Delay(1500);
+        foreach (var user in new[] { "sig-qty", "sig-usd", "sig-pct" })
+            Assert.Single(await OrdersAsync(user, "AMZN"));
+    }
+
+    [SkippableFact]
+    public async Task A_signal_whose_re_queued_fan_outs_keep_getting_lost_ends_failed_instead_of_queued_for_ever()
+    {
+        var hook = await HookWithFollowersAsync();
+        var signalId = await AlertWithNoFanOutMessageAsync(hook, SignalClient.TradingViewAlert(ticker: "TSLA", close: "50.00", id: "lost-thrice"));
+        // As if the recovery timer had queued it again three times and each message was lost.
+        Assert.True(SignalIds.TryParse(signalId, out var hookId, out var key));
+        await S.Table(Tables.Signals).UpdateEntityAsync(new TableEntity(hookId, SignalIds.SignalRowPrefix + key)
+        {
+            [nameof(SignalEntity.Requeues)] = SignalRecovery.MaxRequeues,
+            [nameof(SignalEntity.RequeuedAt)] = DateTimeOffset.UtcNow.AddMinutes(-1),
+        }, Azure.ETag.All, TableUpdateMode.Merge);
+
+        await S.RecoverSignalsAsync();
+        var signal = (await S.WaitForSignalAsync(signalId, Done)).GetProperty("signal");
+        Assert.Equal("failed", signal.GetProperty("status").GetString());
+        Assert.StartsWith("fan_out_lost", signal.GetProperty("reason").GetString());
+        Assert.DoesNotContain(signalId, await PendingAsync(hook));
+    }
+
     [SkippableFact]
     public async Task Signal_received_and_each_refusal_reach_webhook_subscribers_and_refusals_are_recorded_per_subscriber()
     {

@@ -27,9 +27,13 @@ public sealed record SignalHookView
 /// <summary>
 /// Signal hooks (one small partition: they are few and listed together). Only the SHA-256 of a hook's
 /// secret is stored; during a rotation's overlap the previous secret's hash is kept beside it.
+/// The alert endpoint reads hooks through a brief per-instance cache (<see cref="FindForAlertAsync"/>),
+/// so an alert's ack does not wait for a hook read; every other reader reads storage.
 /// </summary>
 public sealed class SignalHookStore(Tables tables, IOptions<SignalOptions> options, TimeProvider time)
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (Task<SignalHookEntity?> Read, DateTimeOffset Expires)> _forAlerts = new(StringComparer.Ordinal);
+
     private const string Partition = "hook";
     public const string IdPrefix = "hk_";
 
@@ -65,6 +69,41 @@ public sealed class SignalHookStore(Tables tables, IOptions<SignalOptions> optio
         return found.HasValue ? found.Value : null;
     }
 
+    /// <summary>
+    /// The hook for an alert, read at most once per <see cref="SignalOptions.HookCacheDuration"/> per
+    /// instance (concurrent alerts share one read; an unknown hook and a failed read are not kept).
+    /// A change made through this instance (update, rotation, delete) is seen at once; one made
+    /// through another instance within the cache duration. The kill switch still stops orders at once
+    /// everywhere: the fan-out reads the hook from storage before it places anything.
+    /// </summary>
+    public async Task<SignalHookEntity?> FindForAlertAsync(string id, CancellationToken ct)
+    {
+        var lifetime = options.Value.HookCacheDuration;
+        if (lifetime <= TimeSpan.Zero || !LooksLikeId(id))
+            return await FindAsync(id, ct);
+        var now = time.GetUtcNow();
+        if (!_forAlerts.TryGetValue(id, out var entry) || entry.Expires <= now)
+        {
+            var fresh = (FindAsync(id, CancellationToken.None), now + lifetime);
+            entry = _forAlerts.AddOrUpdate(id, fresh, (_, existing) => existing.Expires > now ? existing : fresh);
+        }
+        SignalHookEntity? hook;
+        try
+        {
+            hook = await entry.Read.WaitAsync(ct);
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            _forAlerts.TryRemove(KeyValuePair.Create(id, entry));
+            throw;
+        }
+        if (hook is null)
+            _forAlerts.TryRemove(KeyValuePair.Create(id, entry));
+        return hook;
+    }
+
+    private void Forget(string id) => _forAlerts.TryRemove(id, out _);
+
     public async Task<IReadOnlyList<SignalHookEntity>> ListAsync(CancellationToken ct)
     {
         var list = new List<SignalHookEntity>();
@@ -83,6 +122,7 @@ public sealed class SignalHookStore(Tables tables, IOptions<SignalOptions> optio
         try
         {
             await Table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, ct);
+            Forget(entity.RowKey);
             return true;
         }
         catch (RequestFailedException ex) when (ex.Status is 404 or 412)
@@ -91,8 +131,12 @@ public sealed class SignalHookStore(Tables tables, IOptions<SignalOptions> optio
         }
     }
 
-    public async Task<bool> DeleteAsync(string id, CancellationToken ct) =>
-        LooksLikeId(id) && (await Table.DeleteEntityAsync(Partition, id, ETag.All, ct)).Status != 404;
+    public async Task<bool> DeleteAsync(string id, CancellationToken ct)
+    {
+        var deleted = LooksLikeId(id) && (await Table.DeleteEntityAsync(Partition, id, ETag.All, ct)).Status != 404;
+        Forget(id);
+        return deleted;
+    }
 
     /// <summary>A new secret works from now on; the previous one keeps working during the overlap.</summary>
     public async Task<(SignalHookEntity Hook, string Secret)?> RotateSecretAsync(string id, CancellationToken ct)
@@ -114,6 +158,7 @@ public sealed class SignalHookStore(Tables tables, IOptions<SignalOptions> optio
         {
             return null; // deleted or rotated at the same moment: this rotation did not happen
         }
+        Forget(id);
         return (entity, secret);
     }
 

@@ -64,7 +64,8 @@ public sealed partial class SignalIntake : IDisposable
         if (doc is null)
             return Problems.MalformedBody(syntaxError! + " Nothing was recorded.");
 
-        var hook = await _hooks.FindAsync(hookId, ct);
+        var now = _time.GetUtcNow();
+        var hook = await _hooks.FindForAlertAsync(hookId, ct);
         if (hook is null || !_hooks.SecretMatches(hook, pathSecret ?? AlertParser.Passphrase(doc)) || !SourceAllowlist.Allows(hook.SourceList, address))
         {
             _failures.AttemptAcquire(source).Dispose();
@@ -76,7 +77,6 @@ public sealed partial class SignalIntake : IDisposable
         if (parsed.Alert is not { } alert)
             return Problems.Validation(parsed.Errors, "The alert was not recorded; fix the alert's message and send it again.");
 
-        var now = _time.GetUtcNow();
         var rules = hook.Rules;
         var refusal = rules.Paused ? "paused: The hook is paused (kill switch); nothing is placed."
             : rules.MaxSignalAgeSeconds is { } maxAge && alert.Time is { } at && at < now - TimeSpan.FromSeconds(maxAge)
@@ -89,8 +89,9 @@ public sealed partial class SignalIntake : IDisposable
         var raw = parsed.RedactedBody;
         var truncated = raw.Length > MaxStoredBodyChars;
         var status = refusal is null ? SignalStatus.Queued : SignalStatus.Refused;
+        // A queued signal is recorded with its pending marker (SignalRecovery's write-ahead) in the same transaction.
         var recorded = await _log.RecordAsync(
-            new SignalLog.NewSignal(hook.RowKey, alert, truncated ? raw[..MaxStoredBodyChars] : raw, truncated, address?.ToString(), dedupeKey, byId, status, refusal),
+            new SignalLog.NewSignal(hook.RowKey, SignalIds.NewKey(now), now, alert, truncated ? raw[..MaxStoredBodyChars] : raw, truncated, address?.ToString(), dedupeKey, byId, status, refusal),
             _options.DedupeWindow,
             (signalId, receivedAt) => Events(hook.RowKey, signalId, alert, status, refusal, receivedAt),
             ct);
@@ -171,6 +172,6 @@ public sealed partial class SignalIntake : IDisposable
     [LoggerMessage(LogLevel.Warning, "Alerts from {Source} refused for the rest of the minute: too many failures")]
     private partial void LogSourceLimited(string source);
 
-    [LoggerMessage(LogLevel.Error, "Signal {SignalId} recorded but its fan-out could not be queued ({ErrorType}: {Error}); it stays queued in the log and is not fanned out")]
+    [LoggerMessage(LogLevel.Error, "Signal {SignalId} recorded but its fan-out could not be queued ({ErrorType}: {Error}); the recovery timer queues it again after Signals:RecoverAfter")]
     private partial void LogQueueFailed(string signalId, string errorType, string error);
 }

@@ -26,15 +26,18 @@ public static class SignalStatus
 /// <summary>
 /// Signal ids locate their row: "{hook id}~{key}", partition = hook id, key = inverted receive
 /// ticks + random hex, so a hook's signals list newest first from one partition. The same partition
-/// holds the dedupe rows ("dd~...") and each signal's outcomes ("out~{key}~{user}~{env}"), so a
-/// signal, its dedupe claim and its events commit in one entity-group transaction, and its
-/// outcomes in batches of up to 100 rows.
+/// holds the dedupe rows ("dd~..."), each signal's outcomes ("out~{key}~{user}~{env}") and a
+/// pending marker ("q~{key}") for each signal whose fan-out has not run, so a signal, its dedupe
+/// claim, its marker and its events commit in one entity-group transaction, and its outcomes in
+/// batches of up to 100 rows.
 /// </summary>
 public static class SignalIds
 {
     public const string SignalRowPrefix = "sig~";
     public const string DedupeRowPrefix = "dd~";
     public const string OutcomeRowPrefix = "out~";
+    /// <summary>A signal recorded as queued whose fan-out has not completed: <see cref="SignalRecovery"/> finds them by this key range.</summary>
+    public const string PendingRowPrefix = "q~";
 
     public static string NewKey(DateTimeOffset receivedAt) =>
         (DateTimeOffset.MaxValue.UtcTicks - receivedAt.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
@@ -68,21 +71,22 @@ public sealed class SignalLog(Tables tables, EventOutbox outbox, TimeProvider ti
     public sealed record Recorded(string SignalId, DateTimeOffset ReceivedAt) : RecordOutcome(SignalId);
     public sealed record Duplicate(string SignalId) : RecordOutcome(SignalId);
 
-    /// <summary>A signal as intake hands it over.</summary>
-    public sealed record NewSignal(string HookId, SignalAlert Alert, string RawBody, bool RawBodyTruncated, string? Source, string DedupeKey, bool DedupeById, string Status, string? Reason);
+    /// <summary>A signal as intake hands it over, under the key intake chose (<see cref="SignalIds.NewKey"/> of <paramref name="ReceivedAt"/>).</summary>
+    public sealed record NewSignal(string HookId, string Key, DateTimeOffset ReceivedAt, SignalAlert Alert, string RawBody, bool RawBodyTruncated, string? Source, string DedupeKey, bool DedupeById, string Status, string? Reason);
 
     private TableClient Table => tables.Get(Tables.Signals);
 
     /// <summary>
-    /// Claims the dedupe key and records the signal with its events, in one transaction. The claim
+    /// Claims the dedupe key and records the signal with its events (and, when it is queued, its
+    /// pending marker: a write-ahead in the same transaction, so a queued signal always has one and
+    /// the ack pays no round trip for it), in one transaction. The claim
     /// is a conditional insert: of concurrent copies exactly one commits, the others find its claim
     /// and answer as duplicates. A claim by body expires after <paramref name="window"/> and is then
     /// taken over (ETag-guarded); a claim by the alert's id never expires.
     /// </summary>
     public async Task<RecordOutcome> RecordAsync(NewSignal signal, TimeSpan window, Func<string, DateTimeOffset, IEnumerable<DomainEvent>> events, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
-        var key = SignalIds.NewKey(now);
+        var (key, now) = (signal.Key, signal.ReceivedAt);
         var signalId = SignalIds.Compose(signal.HookId, key);
         var entity = new SignalEntity
         {
@@ -105,7 +109,10 @@ public sealed class SignalLog(Tables tables, EventOutbox outbox, TimeProvider ti
         {
             try
             {
-                await outbox.CommitAsync(Tables.Signals, [claimAction, new TableTransactionAction(TableTransactionActionType.Add, entity)], events(signalId, now), ct);
+                List<TableTransactionAction> rows = [claimAction, new TableTransactionAction(TableTransactionActionType.Add, entity)];
+                if (signal.Status == SignalStatus.Queued)
+                    rows.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(signal.HookId, SignalIds.PendingRowPrefix + key) { ["ReceivedAt"] = now }));
+                await outbox.CommitAsync(Tables.Signals, rows, events(signalId, now), ct);
                 return new Recorded(signalId, now);
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404 && attempt < 3)
@@ -122,6 +129,66 @@ public sealed class SignalLog(Tables tables, EventOutbox outbox, TimeProvider ti
                 // An old claim by body: this is a new signal with the same text; take the claim over unless another copy just did.
                 claimAction = new TableTransactionAction(TableTransactionActionType.UpdateReplace, claim, existing.ETag);
             }
+        }
+    }
+
+    /// <summary>The pending markers of one hook's signals: one key-range query in the hook's partition.</summary>
+    public async IAsyncEnumerable<TableEntity> PendingAsync(string hookId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var filter = TableKeys.Between(hookId, SignalIds.PendingRowPrefix, SignalIds.PendingRowPrefix + "\u007f");
+        await foreach (var row in Table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey", "ReceivedAt"], cancellationToken: ct))
+            yield return row;
+    }
+
+    /// <summary>Removes a signal's pending marker (its fan-out ran, or it ended otherwise); one not there is fine.</summary>
+    public async Task RemovePendingAsync(string hookId, string key, CancellationToken ct)
+    {
+        try
+        {
+            await Table.DeleteEntityAsync(hookId, SignalIds.PendingRowPrefix + key, ETag.All, ct);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Notes on a still-queued signal that its fan-out is queued again (when and how often), if the row
+    /// is as read; false if it changed meanwhile (the worker finished it, another run noted it first).
+    /// </summary>
+    public async Task<bool> TryMarkRequeuedAsync(SignalEntity signal, DateTimeOffset at, CancellationToken ct)
+    {
+        try
+        {
+            await Table.UpdateEntityAsync(new TableEntity(signal.PartitionKey, signal.RowKey)
+            {
+                [nameof(SignalEntity.RequeuedAt)] = at,
+                [nameof(SignalEntity.Requeues)] = (signal.Requeues ?? 0) + 1,
+            }, signal.ETag, TableUpdateMode.Merge, ct);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Ends a still-queued signal as failed, if the row is as read (false: it changed meanwhile).</summary>
+    public async Task<bool> TryFailAsync(SignalEntity signal, string reason, CancellationToken ct)
+    {
+        try
+        {
+            await Table.UpdateEntityAsync(new TableEntity(signal.PartitionKey, signal.RowKey)
+            {
+                ["Status"] = SignalStatus.Failed,
+                ["Reason"] = reason,
+                ["CompletedAt"] = time.GetUtcNow(),
+            }, signal.ETag, TableUpdateMode.Merge, ct);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return false;
         }
     }
 
@@ -212,9 +279,14 @@ public sealed class SignalLog(Tables tables, EventOutbox outbox, TimeProvider ti
         }
     }
 
-    /// <summary>Sets the signal's final status and counts (a merge: the body and the alert stay as they are).</summary>
-    public async Task CompleteAsync(string hookId, string key, string status, string? reason, int placed, int refused, int failed, CancellationToken ct) =>
-        await Table.UpdateEntityAsync(new TableEntity(hookId, SignalIds.SignalRowPrefix + key)
+    /// <summary>
+    /// Sets the signal's final status and counts (a merge: the body and the alert stay as they are)
+    /// and removes its pending marker, in one transaction; a signal with no marker (it went already)
+    /// gets the merge alone.
+    /// </summary>
+    public async Task CompleteAsync(string hookId, string key, string status, string? reason, int placed, int refused, int failed, CancellationToken ct)
+    {
+        var change = new TableTransactionAction(TableTransactionActionType.UpdateMerge, new TableEntity(hookId, SignalIds.SignalRowPrefix + key)
         {
             ["Status"] = status,
             ["Reason"] = reason,
@@ -222,7 +294,16 @@ public sealed class SignalLog(Tables tables, EventOutbox outbox, TimeProvider ti
             ["Refused"] = refused,
             ["Failed"] = failed,
             ["CompletedAt"] = time.GetUtcNow(),
-        }, ETag.All, TableUpdateMode.Merge, ct);
+        }, ETag.All);
+        try
+        {
+            await Table.SubmitTransactionAsync([change, new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(hookId, SignalIds.PendingRowPrefix + key), ETag.All)], ct);
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status == 404)
+        {
+            await Table.UpdateEntityAsync(change.Entity, ETag.All, TableUpdateMode.Merge, ct);
+        }
+    }
 }
 
 public sealed class SignalEntity : ITableEntity
@@ -249,6 +330,9 @@ public sealed class SignalEntity : ITableEntity
     public int? Placed { get; set; }
     public int? Refused { get; set; }
     public int? Failed { get; set; }
+    /// <summary>When <see cref="SignalRecovery"/> last queued its fan-out again, and how many times it has.</summary>
+    public DateTimeOffset? RequeuedAt { get; set; }
+    public int? Requeues { get; set; }
 
     [System.Runtime.Serialization.IgnoreDataMember] public string Key => RowKey[SignalIds.SignalRowPrefix.Length..];
     [System.Runtime.Serialization.IgnoreDataMember] public string Id => SignalIds.Compose(PartitionKey, Key);

@@ -32,7 +32,10 @@ public sealed partial class SignalFanOutWorker(
             return;
         }
         if (signal.Status != SignalStatus.Queued)
-            return; // completed, refused or failed before: this is a redelivery
+        {
+            await UnindexAsync(hookId, key); // completed, refused or failed before: this is a redelivery
+            return;
+        }
 
         var hook = await hooks.FindAsync(hookId, ct);
         if (hook is null || hook.Rules.Paused)
@@ -40,6 +43,7 @@ public sealed partial class SignalFanOutWorker(
             var reason = hook is null ? "hook_deleted: The hook was deleted before the signal was fanned out." : "paused: The hook was paused before the signal was fanned out.";
             await log.CommitRefusalAsync(hookId, key, reason, HookRefused(hookId, signal.Id, reason), ct);
             LogRefused(signal.Id, reason);
+            await UnindexAsync(hookId, key);
             return;
         }
         var followers = await subscribers.ListEnabledAsync(hookId, ct);
@@ -49,6 +53,19 @@ public sealed partial class SignalFanOutWorker(
             outcomes.Count(o => o.Status == SubscriberOutcome.Placed), outcomes.Count(o => o.Status == SubscriberOutcome.Refused),
             outcomes.Count(o => o.Status == SubscriberOutcome.Failed), ct);
         LogCompleted(signal.Id, followers.Count);
+    }
+
+    /// <summary>The signal is no longer queued: its pending marker goes (if this fails, the recovery timer removes it).</summary>
+    private async Task UnindexAsync(string hookId, string key)
+    {
+        try
+        {
+            await log.RemovePendingAsync(hookId, key, CancellationToken.None);
+        }
+        catch (Azure.RequestFailedException ex)
+        {
+            LogUnindexFailed(SignalIds.Compose(hookId, key), ex.Message);
+        }
     }
 
     /// <summary>The fan-out kept failing: the signal ends failed, so the log says so instead of "queued" for ever.</summary>
@@ -61,6 +78,7 @@ public sealed partial class SignalFanOutWorker(
         }
         if (await log.GetAsync(hookId, key, ct) is { Status: SignalStatus.Queued })
             await log.CompleteAsync(hookId, key, SignalStatus.Failed, "fan_out_failed: The fan-out kept failing and was poisoned; see the logs.", 0, 0, 0, ct);
+        await UnindexAsync(hookId, key);
         LogPoisoned(message.SignalId);
     }
 
@@ -77,6 +95,9 @@ public sealed partial class SignalFanOutWorker(
         {
             Id = "evt_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(type + "|" + about)))[..32],
         };
+
+    [LoggerMessage(LogLevel.Warning, "Signal {SignalId} is done but its pending marker could not be removed ({Error}); the recovery timer removes it")]
+    private partial void LogUnindexFailed(string signalId, string error);
 
     [LoggerMessage(LogLevel.Information, "Signal {SignalId} fanned out to {Subscribers} subscribers")]
     private partial void LogCompleted(string signalId, int subscribers);
