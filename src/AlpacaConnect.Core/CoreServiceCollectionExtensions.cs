@@ -125,6 +125,8 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<TradeExecutor>();
         services.AddSingleton<TradeDispatch>();
         services.AddHostedService(sp => sp.GetRequiredService<TradeDispatch>());
+        services.AddSingleton<OrphanOrders>();
+        services.AddSingleton<OpenTradeBackfill>();
         services.AddSingleton<TradeStatusSync>();
         services.AddSingleton<TradeIntake>();
         services.AddSingleton<InProcessTradeIntake>();

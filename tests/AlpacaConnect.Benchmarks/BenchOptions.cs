@@ -67,6 +67,9 @@ internal sealed record BenchOptions
             o = o with { Trades = 300, Rate = 10, Users = 20 };
         if (args.SkipWhile(a => a != "--scenario").Skip(1).FirstOrDefault() == "signal-ack")
             o = o with { Rate = 50 };
+        // The defaults the usage names (the trade scenario's 2,000 / 100 made 666 orders a batch and broke the Server half).
+        if (args.SkipWhile(a => a != "--scenario").Skip(1).FirstOrDefault() == "order-events")
+            o = o with { Trades = 60, Users = 10 };
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");

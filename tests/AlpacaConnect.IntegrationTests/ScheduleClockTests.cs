@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Http.Json;
 using System.Text.Json;
 using AlpacaConnect.Core.Events;
 using AlpacaConnect.Core.Schedules;
@@ -200,6 +201,37 @@ public sealed class ScheduleClockTests
         Assert.Equal([occurrence], Placed(await s.OccurrencesAsync(wait)));
         Assert.Single(await s.SandboxOrdersAsync("eve"));
         Assert.True((await s.GetScheduleAsync(wait)).Time("next_run_at") > nextOpen);
+    }
+
+    [Fact]
+    public async Task An_occurrence_waiting_for_the_open_skips_holidays_the_clocks_next_open_agreeing_with_the_calendar()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var (s, time) = await StartAsync(new DateTimeOffset(now.Ticks - now.Ticks % TimeSpan.TicksPerMinute, TimeSpan.Zero), "gus");
+        await using var owned = s;
+        // The Sandbox runs on the real clock: closed now, and its next three weekdays are holidays.
+        var newYork = TimeZoneInfo.FindSystemTimeZoneById("America/New_York");
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, newYork).DateTime);
+        var holidays = Enumerable.Range(1, 7).Select(today.AddDays).Where(d => d.DayOfWeek is not (DayOfWeek.Saturday or DayOfWeek.Sunday)).Take(3).Append(today).ToList();
+        (await s.Browser.PutAsJsonAsync(new Uri(s.SandboxUrl, "/sandbox/admin/market"),
+            new { is_open = false, holidays = holidays.Select(d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)) })).EnsureSuccessStatusCode();
+        var start = time.GetUtcNow();
+        var cron = string.Create(CultureInfo.InvariantCulture, $"{start.AddMinutes(2).Minute} {start.AddMinutes(2).Hour} * * *");
+        var wait = await CreateAsync(s, "gus", cron, "UTC", new { market_closed = "next_open" });
+
+        MoveTo(time, start.AddMinutes(2).AddSeconds(5));
+        await s.RunSchedulesAsync();
+        var nextRun = (await s.GetScheduleAsync(wait)).Time("next_run_at");
+
+        // The runner waits for the clock's next_open; the calendar names the same session.
+        var token = (await s.Services.GetRequiredService<Core.Connections.ConnectionTokens>().GetAsync("gus", Core.Alpaca.AlpacaEnv.Paper, default))!.Value.Token;
+        var calendar = await s.Services.GetRequiredService<Core.Alpaca.AlpacaTradingClient>().GetCalendarAsync(Core.Alpaca.AlpacaEnv.Paper, token, today, today.AddDays(14), default);
+        Assert.True(calendar.IsSuccess);
+        Assert.DoesNotContain(calendar.Value!, d => holidays.Contains(d.Date));
+        var firstOpen = calendar.Value!.Select(d => d.OpenAt(newYork)).First(open => open > DateTimeOffset.UtcNow);
+        Assert.Equal(firstOpen, nextRun);
+        Assert.DoesNotContain(DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(nextRun, newYork).DateTime), holidays);
+        Assert.Empty(await s.SandboxOrdersAsync("gus"));
     }
 
     [Fact]

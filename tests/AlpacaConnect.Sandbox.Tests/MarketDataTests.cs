@@ -17,6 +17,58 @@ public sealed class MarketDataTests
     }
 
     [Fact]
+    public async Task Calendar_lists_trading_days_with_sessions_and_settlement_and_skips_weekends()
+    {
+        await using var sb = await Running.StartAsync();
+        var trader = sb.Trader(await sb.TokenAsync());
+
+        // Mon 2025-06-23 .. Sun 2025-06-29: five sessions, Friday's settling on Monday.
+        var week = (await trader.GetJsonAsync("/v2/calendar?start=2025-06-23&end=2025-06-29")).EnumerateArray().ToList();
+        Assert.Equal(["2025-06-23", "2025-06-24", "2025-06-25", "2025-06-26", "2025-06-27"], week.Select(d => d.Str("date")));
+        Assert.All(week, d => Assert.Equal(("09:30", "16:00", "0400", "2000"), (d.Str("open"), d.Str("close"), d.Str("session_open"), d.Str("session_close"))));
+        Assert.Equal("2025-06-24", week[0].Str("settlement_date"));
+        Assert.Equal("2025-06-30", week[4].Str("settlement_date"));
+        // RFC 3339 times (the spec's format) count by the date they name.
+        Assert.Single((await trader.GetJsonAsync("/v2/calendar?start=2025-06-24T14:00:00Z&end=2025-06-24T20:00:00Z")).EnumerateArray());
+
+        using var bad = await trader.GetAsync("/v2/calendar?start=yesterday");
+        await Running.AssertError(bad, HttpStatusCode.BadRequest, 40010000);
+    }
+
+    [Fact]
+    public async Task Holidays_set_by_the_admin_leave_the_calendar_and_move_the_clocks_next_open_and_close()
+    {
+        await using var sb = await Running.StartAsync(o => o.MarketAlwaysOpen = false);
+        var trader = sb.Trader(await sb.TokenAsync());
+        // Tuesday 10:00 New York; Wednesday becomes a holiday.
+        using (var set = await sb.Http.PutAsync("/sandbox/admin/market", Body("{\"holidays\":[\"2025-06-25\"]}")))
+            Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+
+        var clock = await trader.GetJsonAsync("/v2/clock");
+        Assert.True(clock.GetProperty("is_open").GetBoolean());
+        Assert.Equal("2025-06-26T09:30:00-04:00", clock.Str("next_open"));
+        Assert.Equal("2025-06-24T16:00:00-04:00", clock.Str("next_close"));
+        var week = (await trader.GetJsonAsync("/v2/calendar?start=2025-06-23&end=2025-06-29")).EnumerateArray().ToList();
+        Assert.Equal(["2025-06-23", "2025-06-24", "2025-06-26", "2025-06-27"], week.Select(d => d.Str("date")));
+        Assert.Equal("2025-06-26", week[1].Str("settlement_date"));
+
+        // Today a holiday: closed, and the clock's next open and close are the calendar's next session.
+        using (var today = await sb.Http.PutAsync("/sandbox/admin/market", Body("{\"holidays\":[\"2025-06-24\",\"2025-06-25\"]}")))
+            Assert.Equal(HttpStatusCode.OK, today.StatusCode);
+        clock = await trader.GetJsonAsync("/v2/clock");
+        Assert.False(clock.GetProperty("is_open").GetBoolean());
+        Assert.Equal("2025-06-26T09:30:00-04:00", clock.Str("next_open"));
+        Assert.Equal("2025-06-26T16:00:00-04:00", clock.Str("next_close"));
+        using var shown = await Running.Json(await sb.Http.GetAsync("/sandbox/admin/market"));
+        Assert.Equal(["2025-06-24", "2025-06-25"], shown.RootElement.GetProperty("holidays").EnumerateArray().Select(d => d.GetString()));
+
+        using var bad = await sb.Http.PutAsync("/sandbox/admin/market", Body("{\"holidays\":[\"June 25\"]}"));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+
+    private static StringContent Body(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
+
+    [Fact]
     public async Task Assets_are_found_by_symbol_with_flags()
     {
         await using var sb = await Running.StartAsync();

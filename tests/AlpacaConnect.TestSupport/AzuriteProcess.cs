@@ -46,7 +46,9 @@ public sealed class AzuriteProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var azurite = new AzuriteProcess(process, blob, queue, table);
-        for (var i = 0; i < 150; i++)
+        // Up to 60 s: on a loaded 2-core machine node needs well over the 15 s this once allowed to
+        // load Azurite and bind three ports (the order-events benchmark's Functions half broke there).
+        for (var i = 0; i < 600; i++)
         {
             if (Listening(blob) && Listening(queue) && Listening(table))
                 return azurite;

@@ -12,7 +12,16 @@ public sealed class CapturedLogs : ILoggerProvider
     private readonly ConcurrentQueue<string> _lines = new();
     private volatile string? _pending;
 
-    public IReadOnlyCollection<string> Lines => _pending is { } pending ? [.. _lines, pending] : [.. _lines];
+    public IReadOnlyCollection<string> Lines
+    {
+        get
+        {
+            // A snapshot first: a spread of the live queue sizes its array from Count and then
+            // enumerates, so a line the host prints in between overran it (IndexOutOfRangeException).
+            var lines = _lines.ToArray();
+            return _pending is { } pending ? [.. lines, pending] : lines;
+        }
+    }
 
     public void Add(string line) => _lines.Enqueue(line);
 

@@ -88,6 +88,31 @@ public sealed record AlpacaPosition
     public string? ChangeToday { get; init; }
 }
 
+/// <summary>
+/// One trading day of GET /v2/calendar: the regular session's open and close (HH:MM, New York time),
+/// the extended session (HHMM) and the settlement date. Days without a session are not listed.
+/// </summary>
+public sealed record AlpacaCalendarDay
+{
+    public DateOnly Date { get; init; }
+    public string Open { get; init; } = "";
+    public string Close { get; init; } = "";
+    public string? SessionOpen { get; init; }
+    public string? SessionClose { get; init; }
+    public DateOnly? SettlementDate { get; init; }
+
+    /// <summary>The regular session's open as an instant (the calendar's times are New York's).</summary>
+    public DateTimeOffset OpenAt(TimeZoneInfo newYork) => At(Open, newYork);
+
+    public DateTimeOffset CloseAt(TimeZoneInfo newYork) => At(Close, newYork);
+
+    private DateTimeOffset At(string hhmm, TimeZoneInfo newYork)
+    {
+        var local = Date.ToDateTime(TimeOnly.ParseExact(hhmm, "HH:mm", System.Globalization.CultureInfo.InvariantCulture), DateTimeKind.Unspecified);
+        return new DateTimeOffset(local, newYork.GetUtcOffset(local));
+    }
+}
+
 public sealed record AlpacaClock
 {
     public DateTimeOffset Timestamp { get; init; }

@@ -59,6 +59,14 @@ public sealed class AlpacaTradingClient(HttpClient http, IOptions<AlpacaOptions>
     public Task<AlpacaResult<AlpacaClock>> GetClockAsync(AlpacaEnv env, AccessToken token, CancellationToken ct) =>
         SendAsync<AlpacaClock>(HttpMethod.Get, env, "v2/clock", token, ct);
 
+    /// <summary>GET /v2/calendar: the trading days from <paramref name="start"/> to <paramref name="end"/> (inclusive), with their sessions.</summary>
+    public Task<AlpacaResult<List<AlpacaCalendarDay>>> GetCalendarAsync(AlpacaEnv env, AccessToken token, DateOnly start, DateOnly end, CancellationToken ct) =>
+        SendAsync<List<AlpacaCalendarDay>>(HttpMethod.Get, env,
+            $"v2/calendar?start={Day(start)}&end={Day(end)}", token, ct);
+
+    /// <summary>The spec types the calendar's start and end as RFC 3339 date-times; the date they name is the day.</summary>
+    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "T00:00:00Z";
+
     public Task<AlpacaResult<AlpacaAsset>> GetAssetAsync(AlpacaEnv env, AccessToken token, string symbol, CancellationToken ct) =>
         SendAsync<AlpacaAsset>(HttpMethod.Get, env, $"v2/assets/{Uri.EscapeDataString(symbol)}", token, ct);
 

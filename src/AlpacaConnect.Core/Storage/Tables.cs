@@ -36,8 +36,10 @@ public sealed class Tables(TableServiceClient service, IOptions<StorageOptions> 
     public const string WorkIndex = "workindex";
     /// <summary>What the retention timer deletes, keyed by the hour it may go (<see cref="Storage.RetentionIndex"/>).</summary>
     public const string Retention = "retention";
+    /// <summary>One row per background job that keeps progress between runs: the open-trade backfill's, the orphan audit's cursor.</summary>
+    public const string Markers = "markers";
 
-    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, AccountOwners, Trades, WebhookSubscriptions, WebhookDeliveries, DeadLetters, AgentTokens, AgentPreviews, AgentSpend, WorkIndex, Retention, SignalHooks, SignalSubscribers, Signals, Schedules, ScheduleDue];
+    public static readonly IReadOnlyList<string> All = [ConnectLinks, OAuthStates, Connections, AccountOwners, Trades, WebhookSubscriptions, WebhookDeliveries, DeadLetters, AgentTokens, AgentPreviews, AgentSpend, WorkIndex, Retention, SignalHooks, SignalSubscribers, Signals, Schedules, ScheduleDue, Markers];
 
     private readonly string _prefix = options.Value.Prefix;
 

@@ -14,6 +14,21 @@ public sealed class TradingOptions
     [Range(1, 64)]
     public int StatusSyncConcurrency { get; set; } = 8;
 
+    /// <summary>
+    /// Connections the status sync's orphan audit visits per run (OrphanOrders): users with no open
+    /// trade are never listed by the sync otherwise, so a lost trade row of theirs would go unseen.
+    /// Each visit is one order list of that account (up to 4 pages) since the previous round of the
+    /// audit began, so a round over N connections takes N / this many runs (at the default 4 and one
+    /// run a minute: 10,000 connections in about 42 hours) and costs each account one read a
+    /// round, far inside Alpaca's 200 a minute. 0 turns the audit off.
+    /// </summary>
+    [Range(0, 100)]
+    public int OrphanAuditConnectionsPerRun { get; set; } = 4;
+
+    /// <summary>How far back the audit's first round lists each connection's orders (later rounds list since the previous round began).</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "90.00:00:00")]
+    public TimeSpan OrphanAuditFirstLookback { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>Transient failures (5xx, timeouts) tolerated per trade before it waits for the sync to settle it.</summary>
     [Range(1, 50)]
     public int MaxAttempts { get; set; } = 8;

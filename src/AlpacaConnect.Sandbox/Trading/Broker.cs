@@ -519,7 +519,7 @@ internal sealed class Broker(AssetCatalog assets, MarketPrices prices, MarketClo
     private SimOrder Create(AccountState account, OrderRequest r, Asset asset, string orderClass, string clientOrderId, decimal price)
     {
         var now = time.GetUtcNow();
-        var expiresAt = r.TimeInForce == "gtc" ? now.AddDays(90) : MarketClock.NextClose(now);
+        var expiresAt = r.TimeInForce == "gtc" ? now.AddDays(90) : clock.NextSessionClose(now);
         var exitSide = r.Side == "buy" ? "sell" : "buy";
         var order = new SimOrder
         {

@@ -18,6 +18,7 @@ internal static class TradingEndpoints
             var v2 = app.MapGroup($"/{env.Name()}/v2").AddEndpointFilter(new TradingGate(env));
             v2.MapGet("/account", GetAccount);
             v2.MapGet("/clock", GetClock);
+            v2.MapGet("/calendar", GetCalendar);
             v2.MapGet("/assets", ListAssets);
             v2.MapGet("/assets/{symbol_or_asset_id}", GetAsset);
             v2.MapPost("/orders", PlaceOrder);
@@ -34,7 +35,7 @@ internal static class TradingEndpoints
             v2.MapGet("/account/activities", (HttpContext http) => Activities(http, http.Request.Query["activity_types"].ToString()));
             v2.MapGet("/account/activities/{activity_type}", (HttpContext http, string activity_type) => Activities(http, activity_type));
 
-            // Anything else Alpaca has (watchlists, calendar, options...) is not simulated; say so in Alpaca's error shape.
+            // Anything else Alpaca has (watchlists, options...) is not simulated; say so in Alpaca's error shape.
             v2.MapFallback("{**path}", () => AlpacaError.Missing("endpoint not found (not simulated by the Sandbox)"));
         }
     }
@@ -55,7 +56,53 @@ internal static class TradingEndpoints
             MarketClock.ToNewYork(t).ToString(format, CultureInfo.InvariantCulture);
         return Results.Json(new ClockView(
             Local(now, "yyyy-MM-dd'T'HH:mm:ss.ffffffzzz"), clock.IsOpen(now),
-            Local(MarketClock.NextOpen(now), "yyyy-MM-dd'T'HH:mm:sszzz"), Local(MarketClock.NextClose(now), "yyyy-MM-dd'T'HH:mm:sszzz")));
+            Local(clock.NextSessionOpen(now), "yyyy-MM-dd'T'HH:mm:sszzz"), Local(clock.NextSessionClose(now), "yyyy-MM-dd'T'HH:mm:sszzz")));
+    }
+
+    /// <summary>
+    /// GET /v2/calendar?start&amp;end (dates or RFC 3339 times, inclusive; Alpaca's range without them
+    /// is 1970-2029): the trading days with their regular session (open, close as HH:MM New York) and
+    /// extended session (session_open, session_close as HHMM), and the T+1 settlement date.
+    /// </summary>
+    private static IResult GetCalendar(HttpContext http, MarketClock clock)
+    {
+        static bool TryDate(string? text, DateOnly fallback, out DateOnly date)
+        {
+            date = fallback;
+            if (string.IsNullOrEmpty(text))
+            {
+                return true;
+            }
+
+            if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date))
+            {
+                return true;
+            }
+
+            if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at))
+            {
+                // The date as written (the spec types start and end as date-times; the day is what counts).
+                date = DateOnly.FromDateTime(at.DateTime);
+                return true;
+            }
+
+            return false;
+        }
+
+        if (!TryDate(http.Request.Query["start"], new DateOnly(1970, 1, 1), out var start))
+        {
+            return AlpacaError.BadRequest("Invalid format for parameter start: error parsing '" + http.Request.Query["start"] + "' as RFC3339 or 2006-01-02 time");
+        }
+
+        if (!TryDate(http.Request.Query["end"], new DateOnly(2029, 12, 31), out var end))
+        {
+            return AlpacaError.BadRequest("Invalid format for parameter end: error parsing '" + http.Request.Query["end"] + "' as RFC3339 or 2006-01-02 time");
+        }
+
+        string Day(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        return Results.Json(clock.TradingDays(start, end).Select(d => new CalendarDayView(
+            Day(d), MarketClock.SessionOpen.ToString("HH:mm", CultureInfo.InvariantCulture), MarketClock.SessionClose.ToString("HH:mm", CultureInfo.InvariantCulture),
+            "0400", "2000", Day(clock.SettlementDate(d)))));
     }
 
     private static IResult ListAssets(HttpContext http, AssetCatalog assets)

@@ -55,6 +55,8 @@ internal sealed record AssetView(
 
 internal sealed record ClockView(string Timestamp, bool IsOpen, string NextOpen, string NextClose);
 
+internal sealed record CalendarDayView(string Date, string Open, string Close, string SessionOpen, string SessionClose, string SettlementDate);
+
 internal sealed record FillView(
     string Id, string ActivityType, string TransactionTime, string Type, string Price, string Qty, string Side,
     string Symbol, string LeavesQty, string OrderId, string CumQty, string OrderStatus)

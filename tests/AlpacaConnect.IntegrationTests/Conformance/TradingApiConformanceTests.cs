@@ -26,6 +26,7 @@ public sealed class TradingApiConformanceTests(ConformanceFixture fixture, ITest
     {
         ["account"] = AccountFamily,
         ["clock"] = ClockFamily,
+        ["calendar"] = CalendarFamily,
         ["assets"] = AssetsFamily,
         ["orders-create"] = CreateOrdersFamily,
         ["orders-read"] = ReadOrdersFamily,
@@ -113,6 +114,7 @@ public sealed class TradingApiConformanceTests(ConformanceFixture fixture, ITest
     [InlineData("DELETE", "/paper/v2/positions/AAPL", "deleteOpenPosition")]
     [InlineData("GET", "/paper/v2/assets/AAPL", "get-v2-assets-symbol_or_asset_id")]
     [InlineData("GET", "/paper/v2/clock", "LegacyClock")]
+    [InlineData("GET", "/paper/v2/calendar", "LegacyCalendar")]
     public void Concrete_paths_match_their_spec_templates(string method, string path, string operationId)
     {
         var operation = Spec.FindOperation(method, OpenApiSpec.StripEnvPrefix(path));
@@ -224,6 +226,14 @@ public sealed class TradingApiConformanceTests(ConformanceFixture fixture, ITest
     {
         var clock = Ok(await s.Call(c => c.GetClockAsync(AlpacaEnv.Paper, s.Token, s.Ct)), "clock");
         Assert.True(clock.NextClose > clock.Timestamp);
+    }
+
+    private static async Task CalendarFamily(ConformanceSession s)
+    {
+        // 2025-06-23 is a Monday: one week is five trading days, each settling the next.
+        var days = Ok(await s.Call(c => c.GetCalendarAsync(AlpacaEnv.Paper, s.Token, new DateOnly(2025, 6, 23), new DateOnly(2025, 6, 29), s.Ct)), "calendar");
+        Assert.Equal(5, days.Count);
+        Assert.Equal(new DateOnly(2025, 6, 24), days[0].SettlementDate);
     }
 
     private static async Task AssetsFamily(ConformanceSession s)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using AlpacaConnect.Core.Alpaca;
 using AlpacaConnect.Core.Connections;
 using AlpacaConnect.Core.Storage;
@@ -8,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace AlpacaConnect.Core.Trading;
 
 /// <summary>What one sync run did, for logs, tests and the benchmark's round-trip count.</summary>
-public sealed record SyncReport(int OpenTrades, int Updated, int Requeued, int Settled, int AlpacaCalls, int Orphans = 0);
+public sealed record SyncReport(int OpenTrades, int Updated, int Requeued, int Settled, int AlpacaCalls, int Orphans = 0, int Audited = 0, int Backfilled = 0);
 
 /// <summary>
 /// The timer's work: follow every open trade to its terminal status. One order list per user and
@@ -17,13 +18,18 @@ public sealed record SyncReport(int OpenTrades, int Updated, int Requeued, int S
 /// settle them by looking the order up. Open trades are found by key: the open-trade entries of the
 /// work index (<see cref="TradeStore.QueryOpenIndexAsync"/>), each trade then read by its key, so a
 /// run costs what is open (and what closed since the last run), however many trades ever closed. Orders in those lists that carry
-/// this app's client_order_id prefix but have no trade row are reported as orphans.
+/// this app's client_order_id prefix but have no trade row are reported as orphans, and a few
+/// connections per run are audited for them whether or not they have open trades
+/// (<see cref="OrphanOrders"/>). Before its first run reads the index, a process makes sure the
+/// one-time backfill of trades written before the index existed is done (<see cref="OpenTradeBackfill"/>).
 /// </summary>
 public sealed partial class TradeStatusSync(
     TradeStore store,
     TradeQueue queue,
     ConnectionTokens tokens,
     AlpacaTradingClient alpaca,
+    OrphanOrders orphanOrders,
+    OpenTradeBackfill backfill,
     IOptions<TradingOptions> options,
     TimeProvider time,
     ILogger<TradeStatusSync> logger)
@@ -33,6 +39,8 @@ public sealed partial class TradeStatusSync(
     public async Task<SyncReport> RunAsync(CancellationToken ct)
     {
         using var activity = AlpacaConnectTelemetry.Source.StartActivity("trade.status_sync");
+        var backfilled = (await backfill.RunAsync(ct)).Indexed;
+        var reported = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         var entries = new List<WorkEntry>();
         await foreach (var entry in store.QueryOpenIndexAsync(ct))
             entries.Add(entry);
@@ -45,7 +53,7 @@ public sealed partial class TradeStatusSync(
                 var trades = await OpenTradesAsync([.. user], cancel);
                 foreach (var group in trades.GroupBy(t => t.AlpacaEnv))
                 {
-                    var done = await SyncUserAsync(user.Key, group.Key, [.. group], cancel);
+                    var done = await SyncUserAsync(user.Key, group.Key, [.. group], reported, cancel);
                     Interlocked.Add(ref open, done.OpenTrades);
                     Interlocked.Add(ref updated, done.Updated);
                     Interlocked.Add(ref requeued, done.Requeued);
@@ -55,13 +63,15 @@ public sealed partial class TradeStatusSync(
                 }
             });
 
-        var report = new SyncReport(open, updated, requeued, settled, calls, orphans);
-        LogRun(report.OpenTrades, report.Updated, report.Requeued, report.Settled, report.AlpacaCalls, report.Orphans);
+        // After the open users, so an orphan they listed is reported once, by them.
+        var audit = await orphanOrders.AuditAsync(reported, ct);
+        var report = new SyncReport(open, updated, requeued, settled, calls + audit.AlpacaCalls, orphans + audit.Orphans, audit.Connections, backfilled);
+        LogRun(report.OpenTrades, report.Updated, report.Requeued, report.Settled, report.AlpacaCalls, report.Orphans, report.Audited);
         return report;
     }
 
     /// <summary>One user's open trades on one env: one order list, then a write for each that changed.</summary>
-    private async Task<SyncReport> SyncUserAsync(string userId, AlpacaEnv env, List<TradeEntity> trades, CancellationToken ct)
+    private async Task<SyncReport> SyncUserAsync(string userId, AlpacaEnv env, List<TradeEntity> trades, ConcurrentDictionary<string, byte> reported, CancellationToken ct)
     {
         int updated = 0, requeued = 0, settled = 0, calls = 0, orphans = 0;
         var connection = await tokens.GetAsync(userId, env, ct);
@@ -93,7 +103,7 @@ public sealed partial class TradeStatusSync(
                 if (orders.TryGetValue(trade.AlpacaOrderId!, out var order))
                     updated += await SaveAsync(trade, t => t.Apply(order, time.GetUtcNow()), ct);
             }
-            orphans += await ReportOrphansAsync(userId, env, listed, trades, ct);
+            orphans += await orphanOrders.ReportAsync(userId, env, listed, trades.Select(t => t.ClientOrderId).ToHashSet(), reported, ct);
         }
 
         foreach (var trade in unsent)
@@ -158,37 +168,6 @@ public sealed partial class TradeStatusSync(
     /// <summary>Far longer than an accept's insert can take (the storage clients give up within minutes).</summary>
     private static readonly TimeSpan UnwrittenAfter = TimeSpan.FromMinutes(15);
 
-    /// <summary>
-    /// Orders in the list the sync read anyway whose client_order_id is ours (<see cref="TradeIds.ClientOrderId"/>)
-    /// but names no trade row: logged with their ids and counted, never ignored. A trade row is never
-    /// deleted, so a row seen once is remembered and not read again.
-    /// </summary>
-    private async Task<int> ReportOrphansAsync(string userId, AlpacaEnv env, List<AlpacaOrder> listed, List<TradeEntity> open, CancellationToken ct)
-    {
-        var orphans = 0;
-        var openIds = open.Select(t => t.ClientOrderId).ToHashSet();
-        foreach (var order in listed)
-        {
-            if (order.ClientOrderId is not { } clientOrderId || !TradeIds.TryParseClientOrderId(clientOrderId, out var rowKey)
-                || openIds.Contains(clientOrderId) || _knownRows.ContainsKey(clientOrderId))
-                continue;
-            if (await store.GetAsync(userId, rowKey, ct) is not null)
-            {
-                if (_knownRows.Count >= KnownRowsLimit)
-                    _knownRows.Clear();
-                _knownRows[clientOrderId] = 0;
-                continue;
-            }
-            orphans++;
-            AlpacaConnectTelemetry.CountOrphanOrder(env.ToWire());
-            LogOrphan(userId, env.ToWire(), order.Id, clientOrderId, order.Symbol, order.Status);
-        }
-        return orphans;
-    }
-
-    private const int KnownRowsLimit = 100_000;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _knownRows = new();
-
     /// <summary>One user's orders since the oldest open trade, in pages of 500; a per-order read for any the list missed.</summary>
     private async Task<(Dictionary<string, AlpacaOrder> Orders, List<AlpacaOrder> Listed, int Calls)> ListOrdersAsync(AlpacaEnv env, AccessToken token, List<TradeEntity> trades, CancellationToken ct)
     {
@@ -232,9 +211,6 @@ public sealed partial class TradeStatusSync(
         return await store.TryUpdateAsync(trade, trade.ETag, ct) ? 1 : 0;
     }
 
-    [LoggerMessage(LogLevel.Information, "Status sync: {OpenTrades} open, {Updated} updated, {Requeued} re-queued, {Settled} settled, {AlpacaCalls} Alpaca calls, {Orphans} orphan orders")]
-    private partial void LogRun(int openTrades, int updated, int requeued, int settled, int alpacaCalls, int orphans);
-
-    [LoggerMessage(LogLevel.Error, "Orphan order at Alpaca: order {AlpacaOrderId} ({ClientOrderId}, {Symbol}, {AlpacaStatus}) of user {UserId} on {Env} has no trade row; storage lost an acknowledged write")]
-    private partial void LogOrphan(string userId, string env, string alpacaOrderId, string clientOrderId, string? symbol, string? alpacaStatus);
+    [LoggerMessage(LogLevel.Information, "Status sync: {OpenTrades} open, {Updated} updated, {Requeued} re-queued, {Settled} settled, {AlpacaCalls} Alpaca calls, {Orphans} orphan orders, {Audited} connections audited for orphans")]
+    private partial void LogRun(int openTrades, int updated, int requeued, int settled, int alpacaCalls, int orphans, int audited);
 }
