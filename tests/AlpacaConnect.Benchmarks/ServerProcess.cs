@@ -18,18 +18,15 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public Uri Url { get; }
 
-    public string Gc { get; }
-
-    private ServerProcess(Process process, Uri url, string gc)
+    private ServerProcess(Process process, Uri url)
     {
         _process = process;
         Url = url;
-        Gc = gc;
         _sampler = SampleAsync(_stop.Token);
     }
 
-    /// <param name="serverGc">true for the Server's own default (server GC, as the Web SDK sets it), false for workstation GC.</param>
-    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string?> settings, bool serverGc)
+    /// <param name="runtime">Runtime settings on top of the Server's own (e.g. DOTNET_gcServer=0); none: as built.</param>
+    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string?> settings, IReadOnlyDictionary<string, string> runtime)
     {
 #if DEBUG
         const string configuration = "Debug";
@@ -49,7 +46,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         };
         foreach (var (key, value) in settings)
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        start.Environment["DOTNET_gcServer"] = serverGc ? "1" : "0";
+        foreach (var (key, value) in runtime)
+            start.Environment[key] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
         // Drained so a full pipe never blocks it; its log is not part of the figures.
         process.OutputDataReceived += (_, _) => { };
@@ -76,7 +74,7 @@ internal sealed class ServerProcess : IAsyncDisposable
                 throw new TimeoutException("The Server process did not answer /api/health within 60 s.");
             await Task.Delay(200);
         }
-        return new ServerProcess(process, url, serverGc ? "server" : "workstation");
+        return new ServerProcess(process, url);
     }
 
     /// <summary>The process's resident set now (VmRSS).</summary>
