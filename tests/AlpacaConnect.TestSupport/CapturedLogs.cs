@@ -19,7 +19,8 @@ public sealed class CapturedLogs : ILoggerProvider
             // A snapshot first: a spread of the live queue sizes its array from Count and then
             // enumerates, so a line the host prints in between overran it (IndexOutOfRangeException).
             var lines = _lines.ToArray();
-            return _pending is { } pending ? [.. lines, pending] : lines;
+            // An entry is added before it stops being pending (so it is never out of sight): not twice.
+            return _pending is { } pending && (lines.Length == 0 || lines[^1] != pending) ? [.. lines, pending] : lines;
         }
     }
 

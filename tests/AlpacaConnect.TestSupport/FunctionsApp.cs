@@ -215,8 +215,9 @@ public sealed class FunctionsApp : IAsyncDisposable
                 return;
             var entry = _current.ToString();
             _entries.Add(entry);
-            logs.SetPending(null);
+            // Added before it stops being pending: a reader in between would otherwise see it nowhere.
             logs.Add(entry);
+            logs.SetPending(null);
             _current = null;
         }
 

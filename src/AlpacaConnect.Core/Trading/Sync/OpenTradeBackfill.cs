@@ -11,7 +11,8 @@ namespace AlpacaConnect.Core.Trading;
 /// finds, and records its progress in the <see cref="Tables.Markers"/> row after each page (the
 /// continuation token), so a run cut short resumes where it stopped. Once the scan is through, the
 /// marker says so: a process reads it once (one point read), then not at all. Every trade written
-/// since the index exists is indexed before its insert, so nothing after the marker needs a scan.
+/// since the index exists is indexed with its insert, so nothing after the marker needs a scan; those
+/// open at the time of the scan are in the index already and are skipped.
 /// The sync calls it at the start of its run, on both hosts; a run scans at most
 /// <see cref="PagesPerRun"/> pages, so a large old table is worked through over several runs.
 /// </summary>
@@ -40,19 +41,24 @@ public sealed partial class OpenTradeBackfill(Tables tables, WorkIndex index, IL
         }
 
         var continuation = state.GetString("Continuation");
+        // Trades accepted since the index exists are in it already (in any shard): skip them, not index them twice.
+        var present = new HashSet<(string, string)>();
+        await foreach (var entry in index.ListAsync(TradeStore.OpenKind, ct))
+            present.Add((entry.Partition, entry.Row));
         int pages = 0, indexed = 0;
         var trades = tables.Get(Tables.Trades);
         await foreach (var page in trades.QueryAsync<TableEntity>("IsOpen eq true", PageSize, [nameof(ITableEntity.PartitionKey), nameof(ITableEntity.RowKey)], ct).AsPages(continuation, PageSize))
         {
-            foreach (var user in page.Values.GroupBy(e => e.PartitionKey))
+            var missing = page.Values.Where(e => !present.Contains((e.PartitionKey, e.RowKey))).ToList();
+            foreach (var user in missing.GroupBy(e => e.PartitionKey))
                 foreach (var chunk in user.Select(e => e.RowKey).Chunk(100)) // one entity-group transaction holds at most 100
                     await index.AddAsync(TradeStore.OpenKind, user.Key, chunk, ct);
-            indexed += page.Values.Count;
+            indexed += missing.Count;
             pages++;
             continuation = page.ContinuationToken;
             state["Continuation"] = continuation;
             state["Complete"] = continuation is null;
-            state["Indexed"] = (state.GetInt32("Indexed") ?? 0) + page.Values.Count;
+            state["Indexed"] = (state.GetInt32("Indexed") ?? 0) + missing.Count;
             // Upsert: two runners doing the same page index the same rows, and either's progress is right.
             await markers.UpsertEntityAsync(state, TableUpdateMode.Replace, ct);
             if (continuation is null || pages >= PagesPerRun)
