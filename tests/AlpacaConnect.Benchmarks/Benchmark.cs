@@ -846,10 +846,13 @@ internal sealed class Benchmark(BenchOptions o)
     private async Task ServerMemoryAsync(string gc, Dictionary<string, string> runtime)
     {
         Step($"memory: the Server as a process of its own ({gc}) under phase A's and phase B's load");
-        await using var server = await ServerProcess.StartAsync(_s.ServerConfig, runtime);
+        var url = new Uri($"http://127.0.0.1:{FreePort.Next()}");
+        await using var process = await ServerProcess.StartAsync(url, _s.ServerConfig, runtime);
+        // Disposed first (reverse order), so it stops sampling before the process goes.
+        await using var server = new ProcessMemory(process.ProcessId);
         using var api = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, UseCookies = false, AllowAutoRedirect = false })
         {
-            BaseAddress = server.Url,
+            BaseAddress = url,
             Timeout = TimeSpan.FromSeconds(60),
         };
         api.DefaultRequestHeaders.Add("x-functions-key", BenchSystem.FunctionKey);

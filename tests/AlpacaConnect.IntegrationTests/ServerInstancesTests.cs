@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -84,10 +83,10 @@ public sealed partial class ServerInstancesTests
 
         foreach (var timer in Timers)
         {
-            var ranA = a.Occurrences(timer, ran: true);
-            var ranB = b.Occurrences(timer, ran: true);
-            var seenA = ranA.Concat(a.Occurrences(timer, ran: false)).ToHashSet();
-            var seenB = ranB.Concat(b.Occurrences(timer, ran: false)).ToHashSet();
+            var ranA = Occurrences(a, timer, ran: true);
+            var ranB = Occurrences(b, timer, ran: true);
+            var seenA = ranA.Concat(Occurrences(a, timer, ran: false)).ToHashSet();
+            var seenB = ranB.Concat(Occurrences(b, timer, ran: false)).ToHashSet();
             // The occurrences both instances reached (each ran or skipped it): exactly one ran each.
             var both = seenA.Intersect(seenB).Order().ToList();
             Assert.True(both.Count >= 4, $"{timer}: only {both.Count} occurrences reached both instances.");
@@ -123,74 +122,10 @@ public sealed partial class ServerInstancesTests
     [GeneratedRegex(@"Scheduled run (?<name>.+?) for (?<at>\S+) (?<what>ran on this instance|skipped)")]
     private static partial Regex ScheduledRun();
 
-    /// <summary>The built Server in a process of its own, its settings as environment variables, its console captured.</summary>
-    private sealed class ServerProcess : IAsyncDisposable
-    {
-        private readonly Process _process;
-        private readonly ConcurrentQueue<string> _lines = new();
-
-        private ServerProcess(Process process) => _process = process;
-
-        public static async Task<ServerProcess> StartAsync(Uri url, IDictionary<string, string?> settings)
-        {
-#if DEBUG
-            const string configuration = "Debug";
-#else
-            const string configuration = "Release";
-#endif
-            var dll = Path.Combine(FunctionsHost.RepositoryRoot, "src", "AlpacaConnect.Server", "bin", configuration, "net10.0", "AlpacaConnect.Server.dll");
-            Assert.True(File.Exists(dll), $"The Server is not built at {dll}; build the solution first.");
-            var start = new ProcessStartInfo("dotnet", [dll, "--urls", url.ToString()])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                WorkingDirectory = Path.GetDirectoryName(dll)!,
-            };
-            foreach (var (key, value) in settings)
-                start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-            var server = new ServerProcess(Process.Start(start)!);
-            server._process.OutputDataReceived += (_, e) => { if (e.Data is not null) server._lines.Enqueue(e.Data); };
-            server._process.ErrorDataReceived += (_, e) => { if (e.Data is not null) server._lines.Enqueue(e.Data); };
-            server._process.BeginOutputReadLine();
-            server._process.BeginErrorReadLine();
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (DateTime.UtcNow < deadline)
-            {
-                try
-                {
-                    if ((await http.GetAsync(new Uri(url, "/api/health"))).IsSuccessStatusCode)
-                        return server;
-                }
-                catch (HttpRequestException)
-                {
-                }
-                if (server._process.HasExited)
-                    break;
-                await Task.Delay(200);
-            }
-            await server.StopAsync();
-            throw new InvalidOperationException($"The Server at {url} did not become healthy:\n{string.Join('\n', server._lines)}");
-        }
-
-        public HashSet<DateTimeOffset> Occurrences(string timer, bool ran) =>
-            _lines.Select(l => ScheduledRun().Match(l))
-                .Where(m => m.Success && m.Groups["name"].Value == timer && (m.Groups["what"].Value == "skipped") != ran)
-                .Select(m => DateTimeOffset.Parse(m.Groups["at"].Value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal))
-                .ToHashSet();
-
-        public async Task StopAsync()
-        {
-            if (_process.HasExited)
-                return;
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await StopAsync();
-            _process.Dispose();
-        }
-    }
+    /// <summary>The occurrences of <paramref name="timer"/> a Server process says it ran (or skipped).</summary>
+    private static HashSet<DateTimeOffset> Occurrences(ServerProcess server, string timer, bool ran) =>
+        server.Lines.Select(l => ScheduledRun().Match(l))
+            .Where(m => m.Success && m.Groups["name"].Value == timer && (m.Groups["what"].Value == "skipped") != ran)
+            .Select(m => DateTimeOffset.Parse(m.Groups["at"].Value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal))
+            .ToHashSet();
 }
